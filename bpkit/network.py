@@ -242,14 +242,17 @@ class Network:
         for _ in epoch_range:
             order = rng.permutation(m)
             Xs, Ys = X[:, order], Y[:, order]      # shuffle once; batches are then views
-            for start in range(0, m, batch_size):
-                stop = start + batch_size
-                self._step(self._backward(Xs[:, start:stop], Ys[:, start:stop]), lr)
-            for Xe, Ye, losses, accs in evaluate:
-                out = self._forward(Xe).output
-                losses.append(loss_fn(out, Ye))
-                if classify:
-                    accs.append(_accuracy(out, Ye))
+            # A too-large lr overflows somewhere mid-epoch; NumPy's warnings would not say
+            # why, so we silence them and raise one clear error below instead.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for start in range(0, m, batch_size):
+                    stop = start + batch_size
+                    self._step(self._backward(Xs[:, start:stop], Ys[:, start:stop]), lr)
+                for Xe, Ye, losses, accs in evaluate:
+                    out = self._forward(Xe).output
+                    losses.append(loss_fn(out, Ye))
+                    if classify:
+                        accs.append(_accuracy(out, Ye))
             if not np.isfinite(history.loss[-1]):
                 raise FloatingPointError(f"the loss became {history.loss[-1]} after "
                                          f"{len(history)} epochs: lower the learning rate (lr={lr}).")

@@ -1,0 +1,243 @@
+"""Network: backward against finite differences on random architectures, fit converging,
+and the errors a student meets when the shapes are wrong."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import bpkit as bp
+
+ACTS = ["sigmoid", "tanh", "relu", "identity"]
+
+
+@st.composite
+def networks(draw):
+    """A random network (1–4 layers, any activations, either cost) and a batch for it."""
+    L = draw(st.integers(1, 4))
+    sizes = draw(st.lists(st.integers(1, 5), min_size=L + 1, max_size=L + 1))
+    loss = draw(st.sampled_from(["mse", "cross_entropy"]))
+    acts = draw(st.lists(st.sampled_from(ACTS), min_size=L, max_size=L))
+    if loss == "cross_entropy":
+        acts[-1] = "sigmoid"
+    m = draw(st.integers(1, 8))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    net = bp.Network(sizes, activations=acts, loss=loss, seed=seed)
+    for b in net.biases:                       # nonzero biases exercise BP3 fully
+        b += 0.1 * rng.standard_normal(b.shape)
+    X = rng.standard_normal((sizes[0], m))
+    Y = rng.uniform(size=(sizes[-1], m))
+    return net, X, Y
+
+
+EPS = 1e-5
+
+
+def assert_matches_finite_differences(analytic, numeric, cost):
+    """Relative error < 1e-7, the float64 standard. Central differences only resolve a
+    gradient down to about ε_mach·|C|/EPS per entry, so for a vanishing gradient (deep
+    sigmoid stacks: ‖g‖ ~ 1e-6) the same test is made at that absolute floor instead."""
+    floor = 100 * np.finfo(float).eps * max(abs(cost), 1.0) / EPS
+    err = bp.relative_error(analytic, numeric)
+    assert err < 1e-7 or np.max(np.abs(analytic - numeric)) < floor, (err, analytic, numeric)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=networks())
+def test_backward_matches_finite_differences(case):
+    net, X, Y = case
+    g = net.backward(X, Y)
+    cost = net.loss(X, Y)
+    for l, (W, b) in enumerate(zip(net.weights, net.biases)):
+        assert g.dW[l].shape == W.shape and g.db[l].shape == b.shape
+        assert g.delta[l].shape == (W.shape[0], X.shape[1])
+        for param, analytic in ((W, g.dW[l]), (b, g.db[l])):
+            numeric = bp.numerical_gradient(lambda _: net.loss(X, Y), param, EPS)
+            assert_matches_finite_differences(analytic, numeric, cost)
+
+
+@settings(max_examples=20, deadline=None)
+@given(case=networks())
+def test_delta_is_dC_dz(case):
+    """δ^l = ∂C/∂z^l: perturb z^l itself and run the rest of the network forward from it."""
+    net, X, Y = case
+    g = net.backward(X, Y)
+    fwd = net.forward(X)
+    L = len(net.weights)
+    for l in range(L):
+        def cost(z_l, l=l):
+            a = bp.get_activation(net.activations[l]).f(z_l)
+            for W, b, act in zip(net.weights[l + 1:], net.biases[l + 1:], net.activations[l + 1:]):
+                a = bp.get_activation(act).f(W @ a + b)
+            return (bp.mse if net.loss_name == "mse" else bp.cross_entropy)(a, Y)
+        numeric = bp.numerical_gradient(cost, fwd.z[l].copy(), EPS)
+        assert_matches_finite_differences(g.delta[l], numeric, net.loss(X, Y))
+
+
+def test_forward_keeps_every_z_and_a():
+    net = bp.Network([3, 4, 2], activations=["tanh", "sigmoid"], seed=0)
+    X = np.random.default_rng(0).standard_normal((3, 5))
+    fwd = net.forward(X)
+    assert fwd.a[0] is not None and np.array_equal(fwd.a[0], X)
+    assert [z.shape for z in fwd.z] == [(4, 5), (2, 5)]
+    np.testing.assert_allclose(fwd.a[1], np.tanh(net.weights[0] @ X + net.biases[0]))
+    np.testing.assert_allclose(fwd.output, bp.sigmoid(net.weights[1] @ fwd.a[1] + net.biases[1]))
+    np.testing.assert_array_equal(net.predict(X), fwd.output)
+
+
+def test_from_params_copies_and_converts():
+    W1, b1 = np.array([[1, 2]]), np.array([[0]])          # integers are fine here: copied as float64
+    net = bp.Network.from_params([W1], [b1], activations="identity")
+    assert net.weights[0].dtype == np.float64 and net.weights[0] is not W1
+    assert net.sizes == [2, 1]
+    assert net.predict(np.array([[1.0], [1.0]])).item() == 3.0
+
+
+def test_step_moves_against_the_gradient():
+    net = bp.Network([2, 3, 1], seed=1)
+    X, Y = bp.datasets.xor()
+    before = net.loss(X, Y)
+    W0 = [W.copy() for W in net.weights]
+    g = net.backward(X, Y)
+    net.step(g, lr=0.1)
+    for W, W_old, dW in zip(net.weights, W0, g.dW):
+        np.testing.assert_allclose(W, W_old - 0.1 * dW)
+    assert net.loss(X, Y) < before
+
+
+def test_seeds_make_networks_and_training_reproducible():
+    X, Y = bp.datasets.moons(m=40, seed=0)
+    runs = []
+    for _ in range(2):
+        net = bp.Network([2, 4, 1], seed=3)
+        runs.append(net.fit(X, Y, epochs=5, lr=1.0, batch_size=8, seed=5, progress=False).loss)
+    assert runs[0] == runs[1]
+    other = bp.Network([2, 4, 1], seed=3).fit(X, Y, epochs=5, lr=1.0, batch_size=8, seed=6,
+                                              progress=False).loss
+    assert other != runs[0]
+
+
+def test_fit_drives_xor_below_0_01():
+    X, Y = bp.datasets.xor()
+    net = bp.Network([2, 3, 1], activations="sigmoid", loss="mse", seed=0)
+    history = net.fit(X, Y, epochs=3000, lr=3.0, seed=0, progress=False)
+    assert history.loss[-1] < 0.01
+    assert history.accuracy[-1] == 1.0
+    assert history.loss[-1] < history.loss[0]
+
+
+@pytest.mark.parametrize("acts, loss, lr", [("sigmoid", "cross_entropy", 0.5),
+                                            ("sigmoid", "mse", 3.0)])
+def test_fit_reaches_95_percent_on_held_out_digits(acts, loss, lr):
+    X, Y, X_test, Y_test = bp.datasets.digits(seed=0)
+    net = bp.Network([64, 32, 10], activations=acts, loss=loss, seed=0)
+    history = net.fit(X, Y, epochs=20, lr=lr, batch_size=16, seed=0, progress=False,
+                      validation=(X_test, Y_test))
+    assert net.accuracy(X_test, Y_test) >= 0.95
+    assert history.val_accuracy[-1] == net.accuracy(X_test, Y_test)
+    assert len(history.loss) == len(history.val_loss) == 20
+
+
+def test_fit_records_no_accuracy_for_regression():
+    X = np.linspace(-1, 1, 10).reshape(1, -1)
+    net = bp.Network([1, 4, 1], activations=["tanh", "identity"], seed=0)
+    history = net.fit(X, 0.3 * X, epochs=3, lr=0.1, progress=False)
+    assert len(history.loss) == 3 and history.accuracy == []
+
+
+def test_fit_progress_bar_can_be_turned_off(capsys):
+    X, Y = bp.datasets.xor()
+    bp.Network([2, 2, 1], seed=0).fit(X, Y, epochs=3, progress=False)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+    bp.Network([2, 2, 1], seed=0).fit(X, Y, epochs=3, progress=True)
+    assert "training" in capsys.readouterr().err
+
+
+def test_fit_reports_divergence():
+    X, Y = np.array([[1e3, -1e3]]), np.array([[0.0, 1.0]])
+    net = bp.Network([1, 1], activations="identity", seed=0)
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        net.fit(X, Y, epochs=500, lr=10.0, progress=False)
+
+
+# -- errors that teach -------------------------------------------------------------------
+
+def test_y_of_shape_m_is_not_broadcast_against_a():
+    """The classic silent bug: (1, m) − (m,) broadcasts to (m, m). Here it is an error."""
+    net = bp.Network([2, 1], seed=0)
+    with pytest.raises(ValueError, match=r"Y has shape \(4,\), a 1-D array, where a column matrix"):
+        net.loss(np.ones((2, 4)), np.ones(4))
+    with pytest.raises(ValueError, match=r"a has shape \(4,\), a 1-D array"):
+        bp.mse(np.ones(4), np.ones((1, 4)))
+
+
+def test_mismatched_batch_sizes_are_named():
+    net = bp.Network([2, 1], seed=0)
+    with pytest.raises(ValueError, match=r"Y is \(1, 3\) but a\^L is \(1, 4\)"):
+        net.backward(np.ones((2, 4)), np.ones((1, 3)))
+
+
+def test_transposed_X_gets_a_hint():
+    net = bp.Network([2, 3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"W\^1 is \(3, 2\) but a\^0 = X has 5 rows.*transposed"):
+        net.forward(np.ones((5, 2)))
+
+
+def test_inconsistent_weights_name_the_layer():
+    with pytest.raises(ValueError, match=r"z\^2 = W\^2 a\^1 \+ b\^2: W\^2 is \(1, 4\) but a\^1 has 3 rows"):
+        bp.Network.from_params([np.ones((3, 2)), np.ones((1, 4))], [np.ones((3, 1)), np.ones((1, 1))])
+
+
+def test_flat_bias_is_refused():
+    with pytest.raises(ValueError, match=r"b\^1 has shape \(3,\), a 1-D array"):
+        bp.Network.from_params([np.ones((3, 2))], [np.ones(3)])
+
+
+def test_weights_reassigned_with_a_wrong_shape_are_caught_at_forward():
+    net = bp.Network([2, 3, 1], seed=0)
+    net.biases[1] = np.zeros((3, 1))
+    with pytest.raises(ValueError, match=r"b\^2 is \(3, 1\) but must be \(1, 1\)"):
+        net.forward(np.ones((2, 1)))
+
+
+def test_wrong_number_of_weights_biases_activations():
+    W, b = [np.ones((3, 2)), np.ones((1, 3))], [np.ones((3, 1)), np.ones((1, 1))]
+    with pytest.raises(ValueError, match="2 weight matrices but 1 bias vectors"):
+        bp.Network.from_params(W, b[:1])
+    with pytest.raises(ValueError, match="3 activations for 2 layers"):
+        bp.Network.from_params(W, b, activations=["relu"] * 3)
+    with pytest.raises(TypeError, match="weights must be a non-empty list"):
+        bp.Network.from_params(np.ones((3, 2)), b)
+
+
+def test_unknown_names_are_listed():
+    with pytest.raises(ValueError, match=r"unknown activation 'softmax'; choose one of \['identity'"):
+        bp.Network([2, 1], activations="softmax")
+    with pytest.raises(ValueError, match=r"unknown loss 'hinge'; choose 'mse' or 'cross_entropy'"):
+        bp.Network([2, 1], loss="hinge")
+
+
+def test_cross_entropy_needs_a_sigmoid_output():
+    with pytest.raises(ValueError, match="cross-entropy needs outputs in \\(0, 1\\): use a 'sigmoid' output"):
+        bp.Network([2, 1], activations="relu", loss="cross_entropy")
+
+
+def test_bad_sizes_and_hyperparameters():
+    with pytest.raises(ValueError, match="sizes must be a list of at least two positive integers"):
+        bp.Network([3])
+    net = bp.Network([2, 1], seed=0)
+    X, Y = bp.datasets.xor()
+    with pytest.raises(ValueError, match="learning rate lr must be a positive number"):
+        net.fit(X, Y, lr=-1.0, progress=False)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        net.fit(X, Y, batch_size=0, progress=False)
+    with pytest.raises(ValueError, match=r"W\^1 ← W\^1 − lr ∂C/∂W\^1: W\^1 is \(1, 2\) but its gradient is \(2, 1\)"):
+        net.step(bp.Gradients(dW=[np.ones((2, 1))], db=[np.ones((1, 1))], delta=[]), lr=0.1)
+
+
+def test_nan_and_inf_inputs_are_refused():
+    net = bp.Network([2, 1], seed=0)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        net.forward(np.array([[np.nan], [0.0]]))
+    with pytest.raises(ValueError, match="Y contains inf"):
+        net.loss(np.ones((2, 1)), np.array([[np.inf]]))
