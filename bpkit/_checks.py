@@ -55,16 +55,3 @@ def same_shape(a: np.ndarray, b: np.ndarray, names: str, equation: str) -> None:
             hint = f" One of them looks transposed."
         raise ValueError(f"{equation}: {first} is {a.shape} but {second} is {b.shape}; "
                          f"they must have the same shape (nothing is broadcast).{hint}")
-
-
-def activation_name(activation) -> str:
-    """Accept a name or an Activation; return the name, checked."""
-    from .activations import ACTIVATIONS, Activation
-
-    if isinstance(activation, Activation):
-        return activation.name
-    if not isinstance(activation, str):
-        raise TypeError(f"activation must be a name such as 'sigmoid', got {type(activation).__name__}.")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}.")
-    return activation

@@ -20,11 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
-from .activations import ACTIVATIONS
+from .activations import get_activation
 
 
 def _prime(activation):
-    return ACTIVATIONS[_checks.activation_name(activation)].prime_unchecked
+    return get_activation(activation).prime_unchecked
 
 
 def weighted_input(W, a_prev, b, *, check: bool = True) -> np.ndarray:

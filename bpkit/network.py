@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, get_activation
 from .equations import bp1, bp2, bp3, bp4
 from .losses import LOSSES, check_loss_name
 
@@ -113,7 +113,7 @@ class Network:
         if len(names) != L:
             raise ValueError(f"got {len(names)} activations for {L} layers; give one per layer "
                              f"(input layer excluded) or a single name for all.")
-        self.activations = [_checks.activation_name(a) for a in names]
+        self.activations = [get_activation(a).name for a in names]
         self.loss_name = check_loss_name(loss)
         if self.loss_name == "cross_entropy" and self.activations[-1] != "sigmoid":
             raise ValueError(f"cross-entropy needs outputs in (0, 1): use a 'sigmoid' output "
@@ -278,11 +278,12 @@ class Network:
             # BP1 simplified: σ′(z^L) = a(1 − a) cancels ∇_a C's denominator (see losses).
             delta = (out - Y) / X.shape[1]
         else:
-            delta = bp1(LOSSES[self.loss_name][3](out, Y), fwd.z[-1], self.activations[-1], check=False)
+            delta = bp1(LOSSES[self.loss_name][3](out, Y), fwd.z[-1], ACTIVATIONS[self.activations[-1]],
+                        check=False)
         deltas = [delta]
         for l in range(L - 1, 0, -1):      # 0-based l here is layer l: W^(l+1) = weights[l]
-            deltas.append(bp2(self.weights[l], deltas[-1], fwd.z[l - 1], self.activations[l - 1],
-                              check=False))
+            deltas.append(bp2(self.weights[l], deltas[-1], fwd.z[l - 1],
+                              ACTIVATIONS[self.activations[l - 1]], check=False))
         deltas.reverse()
         return Gradients(dW=[bp4(d, a, check=False) for d, a in zip(deltas, fwd.a[:-1])],
                          db=[bp3(d, check=False) for d in deltas],
