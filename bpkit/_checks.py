@@ -34,9 +34,9 @@ def array(x, name: str, equation: str, *, ndim: int | None = 2) -> np.ndarray:
     if ndim is not None and x.ndim != ndim:
         if ndim == 2 and x.ndim == 1:
             raise ValueError(
-                f"{equation}: {name} has shape {x.shape}, a 1-D array, where a column matrix "
-                f"(n, m) was meant. Use {name}.reshape(-1, 1) for one sample, or keep the "
-                f"batch axis: samples are columns.")
+                f"{equation}: {name} has shape {x.shape}, a 1-D array, where a matrix (n, m) "
+                f"was meant — samples are columns. Use {name}.reshape(1, -1) for m samples of "
+                f"one value each, or {name}.reshape(-1, 1) for one sample of n values.")
         raise ValueError(f"{equation}: {name} must be {ndim}-D, got shape {shape_str(x)}.")
     x = np.asarray(x, dtype=np.float64)
     if not np.all(np.isfinite(x)):

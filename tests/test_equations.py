@@ -67,7 +67,7 @@ def test_weighted_input_names_the_mismatched_shapes():
 
 
 def test_weighted_input_rejects_a_flat_bias():
-    with pytest.raises(ValueError, match=r"b has shape \(3,\), a 1-D array, where a column"):
+    with pytest.raises(ValueError, match=r"b has shape \(3,\), a 1-D array, where a matrix.*b.reshape\(-1, 1\)"):
         bp.weighted_input(np.ones((3, 4)), np.ones((4, 2)), np.ones(3))
 
 

@@ -165,7 +165,7 @@ def test_fit_reports_divergence():
 def test_y_of_shape_m_is_not_broadcast_against_a():
     """The classic silent bug: (1, m) − (m,) broadcasts to (m, m). Here it is an error."""
     net = bp.Network([2, 1], seed=0)
-    with pytest.raises(ValueError, match=r"Y has shape \(4,\), a 1-D array, where a column matrix"):
+    with pytest.raises(ValueError, match=r"Y has shape \(4,\), a 1-D array, where a matrix \(n, m\) was meant.*Y.reshape\(1, -1\)"):
         net.loss(np.ones((2, 4)), np.ones(4))
     with pytest.raises(ValueError, match=r"a has shape \(4,\), a 1-D array"):
         bp.mse(np.ones(4), np.ones((1, 4)))
