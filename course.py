@@ -37,7 +37,6 @@ def _env() -> dict[str, str]:
     env["VIRTUAL_ENV"] = str(VENV)
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
     env.pop("PYTHONHOME", None)
-    env.setdefault("MPLBACKEND", "Agg")  # headless-safe; Jupyter's inline backend still wins
     return env
 
 

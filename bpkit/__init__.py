@@ -17,6 +17,6 @@ from .losses import (cross_entropy, cross_entropy_grad, delta_sigmoid_cross_entr
                      mse_grad)
 from .network import ForwardPass, Gradients, History, Network
 from .gradcheck import GradientReport, check_gradients, numerical_gradient, relative_error
-from . import datasets, plotting
+from . import datasets, plotting, widgets
 
 __version__ = "0.1.0"
