@@ -1,0 +1,70 @@
+"""nbgrader configuration for the bpkit course (see DESIGN.md §3).
+
+The repository root is the nbgrader course directory:
+
+    solutions/<assignment>/   instructor versions (nbgrader "source")
+    exercises/<assignment>/   student versions (nbgrader "release"), made by
+                              `python3 course.py generate`
+    submitted/, autograded/, feedback/, gradebook.db   grading state, never committed
+
+nbgrader reads this file from the current directory and again from the course root,
+and options given on the command line always win over it, so
+`nbgrader autograde 01-single-neuron --CourseDirectory.root=/some/copy` grades the copy.
+"""
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.converters import GenerateAssignment, GenerateFeedback
+from nbgrader.preprocessors import GetGrades
+
+c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
+
+# --- where things are -------------------------------------------------------------------
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "bpkit"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+# The gradebook is nbgrader's default, sqlite:///<root>/gradebook.db (git-ignored). It is
+# deliberately not set here: the default is derived from the *final* root, so a
+# --CourseDirectory.root given on the command line moves the gradebook along with it.
+
+# --- grading a student's notebook ---------------------------------------------------------
+# Per-cell limit: a cell still running after this many seconds (an infinite loop) is
+# interrupted with a CellTimeoutError, so the tests that need it score zero, and the rest
+# of the notebook still runs and is graded.
+# nbgrader's Execute preprocessor subclasses ExecutePreprocessor, so this applies to
+# autograde and validate; nbgrader 0.9.6 does not retry a notebook that timed out.
+c.ExecutePreprocessor.timeout = 10
+# Once every cell has run, stop the kernel at once instead of waiting for it to wind down
+# (a student's atexit hooks are of no interest): about a second saved per submission.
+c.ExecutePreprocessor.shutdown_kernel = "immediate"
+
+# --- generating exercises/ ---------------------------------------------------------------
+# Strip editor noise (collapsed, scrolled, execution timings, widget state, jupytext, ...)
+# from the solutions before nbgrader processes them, so that exercises/ depends only on
+# what the author wrote and regenerating it gives identical bytes. The preprocessor is
+# disabled by default in nbconvert, hence `enabled`. nbgrader's autograde also lists it
+# (disabled); enabling it here makes it tidy autograded notebooks too, which the masks
+# below make harmless.
+c.ClearMetadataPreprocessor.enabled = True
+c.ClearMetadataPreprocessor.preserve_cell_metadata_mask = {
+    "nbgrader", "tags", "editable", "deletable",
+}
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {
+    "kernelspec", ("language_info", "name"),
+}
+c.GenerateAssignment.preprocessors = [
+    ClearMetadataPreprocessor,
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+]
+
+# --- feedback returned to students -------------------------------------------------------
+# Hidden tests are restored at autograde, so without this their source (and the lines
+# IPython quotes in tracebacks) would be in every student's feedback HTML. Named by its
+# import path, so that only generate_feedback imports bpkit (nbconvert resolves the name).
+# nbgrader's defaults are [GetGrades, CSSHTMLHeaderPreprocessor]; ours goes right after GetGrades.
+_feedback = GenerateFeedback.class_traits()["preprocessors"].default()
+_after = _feedback.index(GetGrades) + 1
+c.GenerateFeedback.preprocessors = [
+    *_feedback[:_after], "bpkit.grading.feedback.HideHiddenTests", *_feedback[_after:],
+]
