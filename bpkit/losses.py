@@ -15,14 +15,21 @@ from . import _checks
 EPS = 1e-12
 
 
-def _pair(a, y, equation: str) -> tuple[np.ndarray, np.ndarray]:
+def _pair(a, y, equation: str, *, outputs01: bool = False,
+          targets01: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """a and y checked: float64 matrices of one shape, optionally with values in [0, 1]."""
     a = _checks.array(a, "a", equation)
     y = _checks.array(y, "y", equation)
     _checks.same_shape(a, y, "a, y", equation)
+    if outputs01:
+        _outputs01(a, equation)
+    if targets01:
+        check_targets(y, equation)
     return a, y
 
 
-def _targets01(y: np.ndarray, equation: str) -> None:
+def check_targets(y: np.ndarray, equation: str) -> None:
+    """Raise unless every target lies in [0, 1], as cross-entropy needs."""
     if y.size and (y.min() < 0 or y.max() > 1):
         raise ValueError(f"{equation}: targets y must lie in [0, 1] (labels or one-hot), "
                          f"got values in [{y.min():g}, {y.max():g}].")
@@ -51,10 +58,7 @@ def cross_entropy(a, y) -> float:
     exactly 0 or 1 are clipped by 1e-12 so the cost is large but finite.
     a, y: (n_L, m).  Returns: a float.
     """
-    eq = "C = −1/m Σ [y ln a + (1 − y) ln(1 − a)]"
-    a, y = _pair(a, y, eq)
-    _outputs01(a, eq)
-    _targets01(y, eq)
+    a, y = _pair(a, y, "C = −1/m Σ [y ln a + (1 − y) ln(1 − a)]", outputs01=True, targets01=True)
     return _cross_entropy(a, y)
 
 
@@ -65,10 +69,7 @@ def cross_entropy_grad(a, y) -> np.ndarray:
     δ^L = (a − y)/m — seed 003's dz2 = a2 − y, with the mean's 1/m. See delta_sigmoid_cross_entropy.
     a, y: (n_L, m).  Returns: (n_L, m).
     """
-    eq = "∇_a C = (a − y) / (m a(1 − a))"
-    a, y = _pair(a, y, eq)
-    _outputs01(a, eq)
-    _targets01(y, eq)
+    a, y = _pair(a, y, "∇_a C = (a − y) / (m a(1 − a))", outputs01=True, targets01=True)
     return _cross_entropy_grad(a, y)
 
 
@@ -79,10 +80,8 @@ def delta_sigmoid_cross_entropy(a, y) -> np.ndarray:
     never divides by a(1 − a), so it stays exact when the sigmoid saturates (a = 0 or 1).
     a, y: (n_L, m).  Returns: (n_L, m).
     """
-    eq = "BP1 with sigmoid + cross-entropy: δ^L = (a − y)/m"
-    a, y = _pair(a, y, eq)
-    _targets01(y, eq)
-    return (a - y) / a.shape[1]
+    a, y = _pair(a, y, "BP1 with sigmoid + cross-entropy: δ^L = (a − y)/m", targets01=True)
+    return _delta_sigmoid_cross_entropy(a, y)
 
 
 def _outputs01(a: np.ndarray, equation: str) -> None:
@@ -110,6 +109,10 @@ def _cross_entropy(a: np.ndarray, y: np.ndarray) -> float:
 def _cross_entropy_grad(a: np.ndarray, y: np.ndarray) -> np.ndarray:
     a = np.clip(a, EPS, 1 - EPS)
     return (a - y) / (a * (1 - a) * a.shape[1])
+
+
+def _delta_sigmoid_cross_entropy(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (a - y) / a.shape[1]
 
 
 LOSSES = {

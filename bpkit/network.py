@@ -19,7 +19,7 @@ import numpy as np
 from . import _checks
 from .activations import ACTIVATIONS, get_activation
 from .equations import bp1, bp2, bp3, bp4
-from .losses import LOSSES, check_loss_name
+from .losses import LOSSES, _delta_sigmoid_cross_entropy, check_loss_name, check_targets
 
 
 @dataclass(frozen=True)
@@ -152,9 +152,8 @@ class Network:
         if Y.shape != expected:
             raise ValueError(f"C(a^L, Y): Y is {Y.shape} but a^L is {expected} (n_L outputs × "
                              f"m samples); Y needs one column per column of X.")
-        if self.loss_name == "cross_entropy" and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(f"cross-entropy: targets Y must lie in [0, 1], got values in "
-                             f"[{Y.min():g}, {Y.max():g}].")
+        if self.loss_name == "cross_entropy":
+            check_targets(Y, "cross-entropy C(a^L, Y)")
         return X, Y
 
     # -- the public API ------------------------------------------------------------------
@@ -276,7 +275,7 @@ class Network:
         out = fwd.output
         if self.loss_name == "cross_entropy":
             # BP1 simplified: σ′(z^L) = a(1 − a) cancels ∇_a C's denominator (see losses).
-            delta = (out - Y) / X.shape[1]
+            delta = _delta_sigmoid_cross_entropy(out, Y)
         else:
             delta = bp1(LOSSES[self.loss_name][3](out, Y), fwd.z[-1], ACTIVATIONS[self.activations[-1]],
                         check=False)
