@@ -7,7 +7,7 @@ wrong the AssertionError does not just say "wrong": it compares the answer with 
 mistakes computed from the same fixture and names the likely cause, e.g.
 
     neuron_gradients: dw is off by a factor of m = 5 — it looks like the 1/m from the mean
-    cost is missing (E = 1/(2m) Σ (a − y)²). Expected shape (1, 3), got (1, 3).
+    cost is missing (E = 1/(2m) Σ (a − y)²). (Its shape, (1, 3), is right.)
 
 Diagnoses tried, in order (:func:`diagnose`):
 
@@ -265,7 +265,8 @@ def diagnose(got, expected, *, what: str = "the result", m: int | None = None,
                 f"({describe(expected)}). An object array usually means a list of arrays.")
     if close(arr, expected):
         return None
-    shapes = f"Expected shape {exp_shape}, got {tuple(arr.shape)}."
+    shapes = (f"Expected shape {exp_shape}, got {tuple(arr.shape)}." if arr.shape != exp_shape
+              else f"(Its shape, {exp_shape}, is right.)")
     if np.isfinite(expected).all() and not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.isfinite(arr).sum())
         kind = "NaN" if np.isnan(arr).any() else "inf"
