@@ -11,6 +11,7 @@ _forward/_backward/_step they share do no checks, which keeps `fit` fast.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field
 
@@ -238,12 +239,13 @@ class Network:
         if progress:
             from tqdm.auto import tqdm
             epoch_range = tqdm(epoch_range, desc="training", unit="epoch")
-        for _ in epoch_range:
-            order = rng.permutation(m)
-            Xs, Ys = X[:, order], Y[:, order]      # shuffle once; batches are then views
-            # A too-large lr overflows somewhere mid-epoch; NumPy's warnings would not say
-            # why, so we silence them and raise one clear error below instead.
-            with np.errstate(over="ignore", invalid="ignore"):
+        # A too-large lr overflows somewhere mid-epoch; NumPy's warnings would not say why,
+        # so they are silenced for the loop (entered once: it is not free) and one clear
+        # error is raised instead.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in epoch_range:
+                order = rng.permutation(m)
+                Xs, Ys = X[:, order], Y[:, order]      # shuffle once; batches are then views
                 for start in range(0, m, batch_size):
                     stop = start + batch_size
                     self._step(self._backward(Xs[:, start:stop], Ys[:, start:stop]), lr)
@@ -252,11 +254,11 @@ class Network:
                     losses.append(loss_fn(out, Ye))
                     if classify:
                         accs.append(_accuracy(out, Ye))
-            if not np.isfinite(history.loss[-1]):
-                raise FloatingPointError(f"the loss became {history.loss[-1]} after "
-                                         f"{len(history)} epochs: lower the learning rate (lr={lr}).")
-            if progress:
-                epoch_range.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
+                if not math.isfinite(history.loss[-1]):
+                    raise FloatingPointError(f"the loss became {history.loss[-1]} after "
+                                             f"{len(history)} epochs: lower the learning rate (lr={lr}).")
+                if progress:
+                    epoch_range.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
         return history
 
     # -- the unchecked core, shared by the public methods and fit ----------------------
