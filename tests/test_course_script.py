@@ -1,6 +1,7 @@
 """course.py, the README's commands: idempotent setup, the venv's bin/ on PATH for children."""
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,19 @@ def test_unknown_command_prints_usage(course, capsys):
 def test_ci_runs_exactly_the_readme_test_command():
     assert "exec python3 course.py test" in (ROOT / ".ci" / "run").read_text()
     assert "python3 course.py test" in (ROOT / "README.md").read_text()
+
+
+def _requirement_names(lines):
+    return {re.split(r"[<>=!\[ ]", line.strip().strip('",-').strip())[0].lower()
+            for line in lines if line.strip()}
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    """Binder and conda users get what pip users get (conda-forge names equal PyPI's here)."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    deps = re.findall(r'^\s+"([^"]+)",$', pyproject, flags=re.M)
+    conda = re.findall(r"^  - ([a-z][^\s:]*[^:\s])$", (ROOT / "environment.yml").read_text(), flags=re.M)
+    wanted = _requirement_names(deps)
+    have = _requirement_names(conda) - {"python", "pip", "conda-forge"}   # minus the channel
+    assert wanted == have, f"only in pyproject: {wanted - have}; only in environment.yml: {have - wanted}"
+    assert "      - -e ." in (ROOT / "environment.yml").read_text()
