@@ -55,3 +55,31 @@ def same_shape(a: np.ndarray, b: np.ndarray, names: str, equation: str) -> None:
             hint = f" One of them looks transposed."
         raise ValueError(f"{equation}: {first} is {a.shape} but {second} is {b.shape}; "
                          f"they must have the same shape (nothing is broadcast).{hint}")
+
+
+def integer(func: str, name: str, value, minimum: int) -> int:
+    """Return ``value`` as an int, or explain what is wrong with it."""
+    # bool is an Integral subclass, but moons(m=True) is surely a mistake.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{func}: {name} must be an integer, got {value!r} "
+                        f"(type {type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{func}: {name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def real(func: str, name: str, value, low: float, high: float | None = None,
+         high_inclusive: bool = True) -> float:
+    """Return ``value`` as a float in [low, high] (or [low, high)), or explain the problem."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {name} must be a real number, got {value!r} "
+                        f"(type {type(value).__name__})")
+    value = float(value)
+    above = high is not None and (value > high if high_inclusive else value >= high)
+    if not np.isfinite(value) or value < low or above:
+        if high is None:
+            wanted = f">= {low}"
+        else:
+            wanted = f"in [{low}, {high}{']' if high_inclusive else ')'}"
+        raise ValueError(f"{func}: {name} must be {wanted}, got {value}")
+    return value

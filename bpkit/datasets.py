@@ -22,40 +22,12 @@ images are used where they exist.
 from __future__ import annotations
 
 from functools import lru_cache
-from numbers import Integral, Real
 
 import numpy as np
 
+from ._checks import integer as _check_int, real as _check_real
+
 __all__ = ["xor", "moons", "circles", "spiral", "digits", "one_hot", "to_labels"]
-
-
-# --------------------------------------------------------------------------- checks
-def _check_int(func: str, name: str, value, minimum: int) -> int:
-    """Return ``value`` as an int, or explain what is wrong with it."""
-    # bool is an Integral subclass, but moons(m=True) is surely a mistake.
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{func}: {name} must be an integer, got {value!r} "
-                        f"(type {type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{func}: {name} must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(func: str, name: str, value, low: float, high: float | None = None,
-                high_inclusive: bool = True) -> float:
-    """Return ``value`` as a float in [low, high] (or [low, high)), or explain the problem."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{func}: {name} must be a real number, got {value!r} "
-                        f"(type {type(value).__name__})")
-    value = float(value)
-    above = high is not None and (value > high if high_inclusive else value >= high)
-    if not np.isfinite(value) or value < low or above:
-        if high is None:
-            wanted = f">= {low}"
-        else:
-            wanted = f"in [{low}, {high}{']' if high_inclusive else ')'}"
-        raise ValueError(f"{func}: {name} must be {wanted}, got {value}")
-    return value
 
 
 def _sklearn_seed(seed) -> int:

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .datasets import _check_int, _check_real, to_labels
+from ._checks import integer as _check_int, real as _check_real
+from .datasets import to_labels
 
 __all__ = ["plot_activation", "plot_history", "plot_decision_boundary"]
 
