@@ -12,10 +12,11 @@ and options given on the command line always win over it, so
 `nbgrader autograde 01-single-neuron --CourseDirectory.root=/some/copy` grades the copy.
 """
 import os
+import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.converters import GenerateAssignment, GenerateFeedback
-from nbgrader.preprocessors import GetGrades
+from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
+from nbgrader.preprocessors import GetGrades, OverwriteCells
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
@@ -34,10 +35,43 @@ c.CourseDirectory.release_directory = "exercises"
 # of the notebook still runs and is graded.
 # nbgrader's Execute preprocessor subclasses ExecutePreprocessor, so this applies to
 # autograde and validate; nbgrader 0.9.6 does not retry a notebook that timed out.
-c.ExecutePreprocessor.timeout = 10
+TIMEOUT = 10
+c.ExecutePreprocessor.timeout = TIMEOUT
+# What a student reads in place of nbgrader's bare "No reply from kernel before timeout" (in
+# validate's output, `course.py check` and the feedback page): the limit and the likely cause.
+TIMEOUT_MESSAGE = (
+    f"this cell was stopped after running for {TIMEOUT} seconds, the limit for one cell. "
+    "It may loop forever (a while loop whose condition never becomes false, a loop that "
+    "never reaches its break), or it does far more work than the exercise needs."
+)
+c.Execute.error_on_timeout = {
+    "ename": "CellTimeoutError",
+    "evalue": TIMEOUT_MESSAGE,
+    "traceback": [f"\x1b[0;31mCellTimeoutError\x1b[0m: {TIMEOUT_MESSAGE}"],
+}
 # Once every cell has run, stop the kernel at once instead of waiting for it to wind down
 # (a student's atexit hooks are of no interest): about a second saved per submission.
 c.ExecutePreprocessor.shutdown_kernel = "immediate"
+# Every kernel started here would log "Kernel is running over TCP without encryption": it
+# listens on 127.0.0.1 and signs every message with a per-kernel key, which is what nbgrader
+# and JupyterLab always do. Only that kernel log is quietened; a student's own warnings and
+# errors are cell output and unaffected.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+
+# Restore test cells from the gradebook as nbgrader does, but without a "checksum has changed"
+# warning for every cell that holds hidden tests in every untouched hand-in (see
+# bpkit/grading/overwrite.py), so the warning again means a student edited a test cell.
+c.Autograde.sanitize_preprocessors = [
+    "bpkit.grading.overwrite.OverwriteReleasedCells" if p is OverwriteCells else p
+    for p in Autograde.class_traits()["sanitize_preprocessors"].default()
+]
+
+# nbgrader 0.9's gradebook code triggers SQLAlchemy 2's "Object of type <…> not in session,
+# add operation along '…' will not proceed" on the first autograde of a student: the objects
+# are added to the session a moment later, and the grades are stored correctly (the pipeline
+# tests read them back). Only that message is hidden.
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session",
+                        module=r"nbgrader\.")
 
 # --- generating exercises/ ---------------------------------------------------------------
 # Strip editor noise (collapsed, scrolled, execution timings, widget state, jupytext, ...)
