@@ -22,22 +22,134 @@ def course(tmp_path, monkeypatch):
     monkeypatch.setattr(mod, "BIN", venv / "bin")
     monkeypatch.setattr(mod, "PYTHON", venv / "bin" / "python")
     monkeypatch.setattr(mod, "STAMP", venv / ".stamp")
+    (tmp_path / "requirements-lock.txt").write_text("numpy==2.2.6\n")
     calls = []
-    monkeypatch.setattr(mod, "_run", lambda *cmd, check=True: calls.append([str(c) for c in cmd]) or 0)
+    mod.uv_on_index, mod.uv_exit = True, 0               # what `pip install uv` and uv will do
+
+    def fake_run(*cmd, check=True):
+        cmd = [str(c) for c in cmd]
+        calls.append(cmd)
+        if cmd[1:4] == ["-m", "pip", "install"] and cmd[-1] == "uv" and mod.uv_on_index:
+            mod._uv().touch()                            # pip put uv into .venv
+        return mod.uv_exit if cmd[0] == str(mod._uv()) else 0
+
+    monkeypatch.setattr(mod, "_run", fake_run)
+    mod.real_pip_index_url = mod._pip_index_url
+    monkeypatch.setattr(mod, "_pip_index_url", lambda: None)
     monkeypatch.setattr(mod.venv, "EnvBuilder", lambda **kw: type("B", (), {
         "create": lambda self, d: (Path(d) / "bin").mkdir(parents=True) or (Path(d) / "bin" / "python").touch()})())
     mod.calls = calls
     return mod
 
 
-def test_setup_installs_once_then_only_when_pyproject_changes(course):
+INSTALL_TARGETS = ["-r", "requirements-lock.txt", "-e", ".[test]"]
+
+
+def _installs(course):
+    """The package installs setup ran, as (installer, targets): getting uv itself is not one."""
+    found = []
+    for cmd in course.calls:
+        if cmd[0] == str(course._uv()) and cmd[1:3] == ["pip", "install"]:
+            found.append(("uv", cmd[cmd.index(str(course.PYTHON)) + 1:]))
+        elif cmd[1:4] == ["-m", "pip", "install"] and cmd[-1] != "uv":
+            found.append(("pip", [c for c in cmd[4:] if not c.startswith("--")]))
+    return found
+
+
+def test_setup_gets_uv_with_pip_then_installs_the_lock_and_bpkit_with_uv(course, capsys):
     course.setup()
-    assert len(course.calls) == 1 and course.calls[0][-2:] == ["-e", ".[test]"]
+    assert course.calls[0][1:4] == ["-m", "pip", "install"] and course.calls[0][-1] == "uv"
+    assert _installs(course) == [("uv", INSTALL_TARGETS)]
+    assert "--python" in course.calls[1]               # into .venv, whatever is active
+    assert "instead" not in capsys.readouterr().out
+
+
+def test_setup_installs_once_then_only_when_pyproject_or_the_lock_changes(course):
     course.setup()
-    assert len(course.calls) == 1                       # idempotent: nothing to do
+    assert len(_installs(course)) == 1
+    course.setup()
+    assert len(_installs(course)) == 1                  # idempotent: nothing to do
     (course.ROOT / "pyproject.toml").write_text("[project]\nname = 'y'\n")
     course.setup()
-    assert len(course.calls) == 2                       # a changed pyproject reinstalls
+    assert len(_installs(course)) == 2                  # a changed pyproject reinstalls
+    (course.ROOT / "requirements-lock.txt").write_text("numpy==2.4.6\n")
+    course.setup()
+    assert len(_installs(course)) == 3                  # so does a changed lock
+    assert sum(c[-1] == "uv" for c in course.calls) == 1    # uv is fetched once
+
+
+def test_without_uv_setup_installs_the_same_lock_with_pip_and_says_so_once(course, capsys):
+    course.uv_on_index = False                          # offline from PyPI, or no uv wheel
+    course.setup()
+    assert _installs(course) == [("pip", INSTALL_TARGETS)]
+    notes = [line for line in capsys.readouterr().out.splitlines() if re.search(r"\buv\b", line)]
+    assert len(notes) == 1 and "pip" in notes[0]
+    assert course.STAMP.exists()                        # a success, not a failure
+
+
+def test_when_uv_fails_setup_retries_the_same_install_with_pip(course, capsys):
+    course.uv_exit = 2
+    course.setup()
+    assert _installs(course) == [("uv", INSTALL_TARGETS), ("pip", INSTALL_TARGETS)]
+    assert "exit status 2" in capsys.readouterr().out
+
+
+def test_a_pip_mirror_is_handed_to_uv_unless_uv_has_its_own(course, monkeypatch):
+    monkeypatch.setattr(course, "_pip_index_url", lambda: "https://mirror.example/simple")
+    monkeypatch.delenv("UV_DEFAULT_INDEX", raising=False)
+    monkeypatch.delenv("UV_INDEX_URL", raising=False)
+    course.setup()
+    uv_cmd = course.calls[-1]
+    assert uv_cmd[uv_cmd.index("--index-url") + 1] == "https://mirror.example/simple"
+    monkeypatch.setenv("UV_DEFAULT_INDEX", "https://other.example/simple")
+    course.STAMP.unlink()
+    course.setup()
+    assert "--index-url" not in course.calls[-1]
+
+
+def test_pip_index_url_reads_pip_config(course, monkeypatch):
+    """Only a replacement index counts; pip's extra indexes and find-links stay pip's."""
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    out = ("global.extra-index-url='file:///opt/extra'\n"
+           "global.index-url='https://mirror.example/simple'\n")
+    monkeypatch.setattr(course.subprocess, "run", lambda *a, **k: type("R", (), {"stdout": out})())
+    assert course.real_pip_index_url() == "https://mirror.example/simple"
+    monkeypatch.setattr(course.subprocess, "run", lambda *a, **k: type("R", (), {"stdout": ""})())
+    assert course.real_pip_index_url() is None
+    monkeypatch.setenv("PIP_INDEX_URL", "https://env.example/simple")
+    assert course.real_pip_index_url() == "https://env.example/simple"
+
+
+def test_lock_resolves_for_every_platform_from_pypi_and_records_the_hash(course):
+    pyproject = '[project]\nname = "x"\nrequires-python = ">=3.10"\ndependencies = [\n    "numpy>=1.24",\n]\n'
+    (course.ROOT / "pyproject.toml").write_text(pyproject)
+    compiled = "# This file was autogenerated by uv via the following command:\n#    python3 course.py lock\nnumpy==2.2.6\n"
+    compile_runs = []
+
+    def fake_compile(*cmd, check=True):
+        cmd = [str(c) for c in cmd]
+        if cmd[-1] == "uv":
+            course._uv().touch()
+        elif "compile" in cmd:
+            compile_runs.append(cmd)
+            (course.ROOT / cmd[cmd.index("-o") + 1]).write_text(compiled)
+        return 0
+
+    course._run = fake_compile
+    assert course.main(["lock", "--upgrade"]) == 0 and course.main(["lock"]) == 0
+    cmd = compile_runs[0]
+    assert {"--universal", "--no-config", "--upgrade"} <= set(cmd)
+    assert cmd[cmd.index("--python-version") + 1] == "3.10"
+    assert cmd[cmd.index("--index-url") + 1] == "https://pypi.org/simple"
+    lock = (course.ROOT / "requirements-lock.txt").read_text().splitlines()
+    assert lock[2] == "# pyproject.toml dependencies sha256: " + course.dependency_hash(pyproject)
+    assert lock[3:] == ["numpy==2.2.6"] and len(lock) == 4    # one hash line, after uv's header
+
+
+def test_lock_without_uv_fails_and_says_why(course, capsys):
+    course.uv_on_index = False
+    assert course.main(["lock"]) == 1
+    assert "uv" in capsys.readouterr().out
 
 
 def test_children_run_with_the_venv_first_on_path(course):
