@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""One entry point for the course: set up, open, test, regenerate exercises.
+"""One entry point for the course: start and check exercises, open, test, regenerate.
 
+    python3 course.py start 01 [--reset]    copy exercise 01 to work/01-…/, your own copy
+                                            (--reset: start over; the old copy is kept)
+    python3 course.py check [NOTEBOOK]      run your exercises as the grader will; list what
+                                            fails (default: everything in work/)
     python3 course.py open [--no-browser]   set up, then open the course in JupyterLab
     python3 course.py test [pytest args]    set up, then run the whole test suite
     python3 course.py generate              (authors) regenerate exercises/ from solutions/
+    python3 course.py student-release DEST  (instructors) a copy of the course without
+                                            solutions/ or tests, for students
     python3 course.py setup                 only create or update the virtual environment
     python3 course.py lock [--upgrade]      (authors) re-pin requirements-lock.txt after
                                             editing pyproject.toml's dependencies
@@ -22,8 +28,11 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -197,21 +206,205 @@ def test(args: list[str]) -> int:
     return _run(PYTHON, "-m", "pytest", *args, check=False)
 
 
+def _assignments(folder: Path) -> list[str]:
+    """The assignment folders in solutions/ or exercises/, sorted (01-…, 02-…)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _me() -> str:
+    """How this script is run on this system, for the commands it suggests."""
+    return "py -3 course.py" if os.name == "nt" else "python3 course.py"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# Never copied: editor and Python caches, nbgrader's per-student feedback.
+_IGNORE = shutil.ignore_patterns(".*", "__pycache__", "*.pyc", "*.egg-info", "feedback")
+
+
+def _replace_dir(new: Path, old: Path) -> None:
+    """Put a copy of ``new`` where ``old`` is; ``old`` is removed only once the copy is whole."""
+    staging, retired = old.with_name(f".{old.name}.new"), old.with_name(f".{old.name}.old")
+    for leftover in (staging, retired):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.copytree(new, staging)
+    if old.exists():
+        old.rename(retired)
+    staging.rename(old)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
 def generate(args: list[str]) -> int:
-    """Regenerate exercises/<assignment>/ from solutions/<assignment>/ for every assignment."""
+    """Regenerate exercises/<assignment>/ from solutions/<assignment>/ for every assignment.
+
+    nbgrader deletes exercises/<assignment>/ before writing it again, so a failure half-way
+    (no `alembic` on PATH, a notebook it rejects) would lose the committed exercise. Everything
+    is therefore generated in a temporary copy of the course; exercises/ and gradebook.db are
+    replaced only when every assignment came out whole, and left untouched otherwise.
+    """
+    assignments = _assignments(ROOT / "solutions")
+    if not assignments:
+        _say("no solutions/ here (a student copy of the course?): nothing to generate")
+        return 2
     setup()
-    from_dir = ROOT / "solutions"
-    assignments = sorted(p.name for p in from_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for name in assignments:
-        _say(f"generating exercises/{name} from solutions/{name}")
-        code = _run(BIN / "nbgrader", "generate_assignment", name, "--force", *args, check=False)
-        if code:
-            return code
+    with tempfile.TemporaryDirectory(prefix="bpkit-generate-") as tmp:
+        scratch = Path(tmp)
+        shutil.copy2(ROOT / "nbgrader_config.py", scratch / "nbgrader_config.py")
+        shutil.copytree(ROOT / "solutions", scratch / "solutions", ignore=_IGNORE)
+        gradebook = ROOT / "gradebook.db"   # generate records each assignment's tests in it
+        if gradebook.exists():
+            shutil.copy2(gradebook, scratch / gradebook.name)
+        for name in assignments:
+            _say(f"generating exercises/{name} from solutions/{name}")
+            code = _run(BIN / "nbgrader", "generate_assignment", name, "--force",
+                        f"--CourseDirectory.root={scratch}", *args, check=False)
+            if code:
+                _say(f"nbgrader failed on {name} (exit status {code}); exercises/ is unchanged")
+                return code
+        missing = [n for n in assignments if not any((scratch / "exercises" / n).glob("*.ipynb"))]
+        if missing:
+            _say(f"nbgrader wrote no notebook for {', '.join(missing)}; exercises/ is unchanged")
+            return 1
+        for name in assignments:
+            _replace_dir(scratch / "exercises" / name, ROOT / "exercises" / name)
+        if (scratch / gradebook.name).exists():
+            shutil.copy2(scratch / gradebook.name, ROOT / ".gradebook.db.new")
+            os.replace(ROOT / ".gradebook.db.new", gradebook)
+    return 0
+
+
+def _assignment(arg: str) -> str | None:
+    """The released assignment meant by ``arg``: its full name, a prefix, or its number (1, 01)."""
+    names = _assignments(ROOT / "exercises")
+    if arg in names:
+        return arg
+    matches = [n for n in names if n.startswith(arg)]
+    if not matches and arg.isdigit():
+        matches = [n for n in names if n.split("-")[0].isdigit() and int(n.split("-")[0]) == int(arg)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _unknown_assignment(arg: str) -> int:
+    names = _assignments(ROOT / "exercises")
+    print(f"No exercise called {arg!r}. The exercises are: {', '.join(names) or '(none)'}.")
+    return 2
+
+
+def start(args: list[str]) -> int:
+    """Copy exercises/<assignment>/ to work/<assignment>/, the student's own (git-ignored) copy."""
+    reset = "--reset" in args
+    rest = [a for a in args if a != "--reset"]
+    if len(rest) != 1 or rest[0].startswith("-"):
+        names = _assignments(ROOT / "exercises")
+        print(f"usage: {_me()} start ASSIGNMENT [--reset]   (exercises: {', '.join(names)})")
+        return 2
+    name = _assignment(rest[0])
+    if name is None:
+        return _unknown_assignment(rest[0])
+    release, copy = ROOT / "exercises" / name, ROOT / "work" / name
+    if copy.exists() and not reset:
+        _say(f"your working copy of {name} is already there; open:")
+        for nb in sorted(copy.glob("*.ipynb")):
+            print(f"    {_shown(nb)}")
+        _say(f"to start it over, run `{_me()} start {rest[0]} --reset` "
+             "(your current copy is kept as a backup next to it)")
+        return 0
+    if copy.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        backup = copy.with_name(f"{name}.backup-{stamp}")
+        n = 1
+        while backup.exists():
+            n += 1
+            backup = copy.with_name(f"{name}.backup-{stamp}-{n}")
+        copy.rename(backup)
+        _say(f"kept your previous copy as {_shown(backup)}/")
+    shutil.copytree(release, copy, ignore=_IGNORE)
+    _say(f"your working copy of {name} is ready; open it in JupyterLab (`{_me()} open`):")
+    for nb in sorted(copy.glob("*.ipynb")):
+        print(f"    {_shown(nb)}")
+    _say(f"before you hand it in, run `{_me()} check`")
+    return 0
+
+
+def check(args: list[str]) -> int:
+    """Run the working copies (or the notebooks named) as the grader will; list what fails."""
+    targets = []
+    for arg in args:
+        path = Path(arg)
+        if arg.startswith("-") or path.exists():
+            targets.append(arg if arg.startswith("-") else str(path.resolve()))
+        elif _assignment(arg):
+            copy = ROOT / "work" / _assignment(arg)
+            if not copy.is_dir():
+                print(f"No working copy of {copy.name} yet: start it with "
+                      f"`{_me()} start {arg}`.")
+                return 2
+            targets.append(str(copy))
+        elif arg.endswith(".ipynb") or os.sep in arg or "/" in arg:
+            print(f"No such notebook: {arg}")
+            return 2
+        else:
+            return _unknown_assignment(arg)
+    setup()
+    return _run(PYTHON, "-m", "bpkit.coursework", "check", f"--root={ROOT}", *targets, check=False)
+
+
+# What a student-only copy of the course holds (those that exist), and what it must.
+STUDENT_RELEASE = ["README.md", "LICENSE", "course.py", "pyproject.toml", "requirements-lock.txt",
+                   "environment.yml", "nbgrader_config.py", ".gitignore", ".jupyterlab-settings",
+                   "bpkit", "lessons", "exercises"]
+STUDENT_RELEASE_NEEDS = ["course.py", "pyproject.toml", "nbgrader_config.py", "bpkit", "exercises"]
+_INSTRUCTORS_ONLY = re.compile(
+    r"\n?<!-- instructors only -->.*?<!-- end instructors only -->\n?", re.S)
+
+
+def student_readme(text: str) -> str:
+    """README.md without its parts for instructors and authors (between the markers
+    ``<!-- instructors only -->`` and ``<!-- end instructors only -->``)."""
+    return _INSTRUCTORS_ONLY.sub("\n", text)
+
+
+def student_release(args: list[str]) -> int:
+    """Copy what students need into DEST: no solutions/, tests/, gradebook or .git."""
+    if len(args) != 1 or args[0].startswith("-"):
+        print(f"usage: {_me()} student-release DEST   (DEST: a new or empty folder)")
+        return 2
+    dest = Path(args[0]).resolve()
+    if dest == ROOT or dest in ROOT.parents:
+        print(f"{dest} holds this course: give a new folder elsewhere.")
+        return 2
+    if dest.exists() and any(dest.iterdir()):
+        print(f"{dest} is not empty: give a new or empty folder.")
+        return 2
+    missing = [n for n in STUDENT_RELEASE_NEEDS if not (ROOT / n).exists()]
+    if missing:
+        print(f"This course lacks {', '.join(missing)}: nothing copied.")
+        return 1
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in STUDENT_RELEASE:
+        src = ROOT / name
+        if name == "README.md":
+            (dest / name).write_text(student_readme(src.read_text(encoding="utf-8")), encoding="utf-8")
+        elif src.is_dir():
+            shutil.copytree(src, dest / name, ignore=_IGNORE)
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    _say(f"student copy written to {dest}: {', '.join(sorted(p.name for p in dest.iterdir()))}")
+    _say("publish it as its own repository, e.g. "
+         f"`cd {dest} && git init && git add . && git commit -m 'Course release'`")
     return 0
 
 
 def main(argv: list[str]) -> int:
-    commands = {"open": open_course, "test": test, "generate": generate,
+    commands = {"open": open_course, "test": test, "generate": generate, "start": start,
+                "check": check, "student-release": student_release,
                 "setup": lambda args: setup() or 0, "lock": lock}
     if not argv or argv[0] not in commands:
         print(__doc__)
