@@ -29,22 +29,22 @@ tracebacks: a student sees their own code and the message, not the grader's inte
 """
 from __future__ import annotations
 
-import functools
-import inspect
 import numbers
-import sys
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from . import ownwork
+
 __all__ = [
     "RTOL", "ATOL", "close", "shape_str", "describe", "argument_shapes",
     "diagnose", "check_array", "check_outputs",
-    "Outcome", "run", "call", "own_work", "own_work_message", "exception_message",
-    "warning_message", "mutation_message",
+    "report", "Outcome", "run", "call", "swapped", "exception_message", "warning_message",
+    "mutation_message",
 ]
 
 RTOL = 1e-6
@@ -182,6 +182,9 @@ def _repair_issue(kind: str, got: np.ndarray, shape: tuple, hints: Mapping) -> _
                 f"transpose of the right ones")
     elif kind == "number":
         fact = f"is a single number where an array of shape {shape} was expected"
+    elif kind == "flat" and shape == ():
+        return _Issue(f"is {describe(got)} where a single number was expected",
+                      "return the number itself, e.g. float(x) or x.item(), not an array holding it")
     elif kind == "flat" and got.ndim == 1:
         fact = (f"has shape {tuple(got.shape)}, a 1-D array, where the 2-D shape {shape} was "
                 f"expected (the numbers themselves are right)")
@@ -346,172 +349,51 @@ def check_outputs(result, expected: tuple, *, name: str, names: tuple[str, ...],
             and close(result[0], expected[1]) and close(result[1], expected[0])):
         raise AssertionError(f"{name} returned ({names[1]}, {names[0]}) — the two are swapped. "
                              f"Return them in this order: `return {want}`. {context}".rstrip())
-    out = []
+    problems = [diagnose(got, exp, what=what, m=m, variants=variants.get(what), hints=hints.get(what))
+                for got, exp, what in zip(result, expected, names)]
+    wrong = [p for p in problems if p is not None]
+    if wrong:
+        body = wrong[0] + "".join(f"\n  Also: {p}" for p in wrong[1:])
+        raise AssertionError(f"{name}: {body}\n{report(result, expected, names)}"
+                             + (f"\n{context}" if context else ""))
+    return tuple(np.asarray(g, dtype=np.float64) for g in result)
+
+
+def report(result, expected, names) -> str:
+    """One line per returned value: its name, its shape against the right one, and how close
+    its values are — so a student sees *which* of several results is wrong::
+
+        value   shape                     values
+        dw      (1, 3) ✓                  ✗ max |difference| 0.412
+        db      (1, 1) ✓                  ✓ exact
+    """
+    rows = [("value", "shape", "values")]
     for got, exp, what in zip(result, expected, names):
-        out.append(check_array(got, exp, name=name, what=what, m=m,
-                               variants=variants.get(what), hints=hints.get(what),
-                               context=context))
-    return tuple(out)
+        exp = np.asarray(exp, dtype=np.float64)
+        try:
+            arr = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            rows.append((what, f"{describe(got)} ✗", "—"))
+            continue
+        if arr.shape != exp.shape:
+            rows.append((what, f"{shape_str(arr)} ✗ (should be {tuple(exp.shape)})", "—"))
+            continue
+        diff = float(np.max(np.abs(arr - exp))) if arr.size else 0.0
+        if not np.isfinite(arr).all():
+            values = "✗ contains NaN or inf"
+        elif diff == 0.0:
+            values = "✓ exact"
+        elif close(arr, exp):
+            values = f"✓ close (max |difference| {diff:.1e})"
+        else:
+            values = f"✗ max |difference| {diff:.3g}"
+        rows.append((what, f"{tuple(arr.shape)} ✓", values))
+    w0 = max(len(r[0]) for r in rows) + 2
+    w1 = max(len(r[1]) for r in rows) + 2
+    return "\n".join(f"    {a:<{w0}}{b:<{w1}}{c}" for a, b, c in rows)
 
 
 # --- running a student's function ------------------------------------------------------------
-
-def _unwrap(f):
-    """The plain function behind a bound method, staticmethod, partial or decorator."""
-    for _ in range(10):
-        if isinstance(f, functools.partial):
-            f = f.func
-        elif isinstance(f, (staticmethod, classmethod)):
-            f = f.__func__
-        elif inspect.ismethod(f):
-            f = f.__func__
-        elif isinstance(f, property):
-            f = f.fget
-        elif hasattr(f, "__wrapped__"):
-            f = f.__wrapped__
-        else:
-            break
-    return f
-
-
-def _code_key(code) -> tuple:
-    # By location, not identity: survives an importlib.reload of the module.
-    return (code.co_filename, code.co_firstlineno, code.co_name)
-
-
-def _label(f) -> str:
-    """How to name a forbidden function in a message: "bpkit's own bp.sigmoid",
-    "bpkit's own bp.Network.backward", or the full name of anything else."""
-    f = _unwrap(f)
-    module = getattr(f, "__module__", "") or ""
-    qualname = getattr(f, "__qualname__", getattr(f, "__name__", repr(f)))
-    if module.startswith("bpkit"):
-        import bpkit
-        top = qualname.split(".")[0]
-        owner = getattr(bpkit, top, None)
-        if owner is not None and not top.startswith("_") and (
-                owner is f or (inspect.isclass(owner) and "." in qualname)):
-            return f"bpkit's own bp.{qualname}"
-        return f"bpkit's own {module}.{qualname}"
-    if module == "numpy" or isinstance(f, np.ufunc):
-        module = module if module and module != "numpy" else _ufunc_home(f)
-    return f"{module}.{qualname}" if module else qualname
-
-
-def _ufunc_home(f) -> str:
-    """Where a ufunc lives, for the message (ufuncs report module 'numpy')."""
-    for home in ("scipy.special",):
-        try:
-            mod = __import__(home, fromlist=["_"])
-        except ImportError:
-            continue
-        if getattr(mod, getattr(f, "__name__", ""), None) is f:
-            return home
-    return "numpy"
-
-
-def _forbidden_codes(forbidden) -> dict[tuple, str]:
-    """Python functions among ``forbidden``: code-object key -> how to name it."""
-    codes = {}
-    for f in forbidden or ():
-        if f is None:
-            continue
-        code = getattr(_unwrap(f), "__code__", None)
-        if code is not None:
-            codes[_code_key(code)] = _label(f)
-    return codes
-
-
-def _forbidden_objects(forbidden) -> dict[int, tuple[Any, str]]:
-    """Compiled callables among ``forbidden`` (e.g. a NumPy ufunc such as scipy.special.expit):
-    the profiler can't see them being called, so they are found by name in the answer's code."""
-    return {id(f): (f, _label(f)) for f in forbidden or ()
-            if f is not None and getattr(_unwrap(f), "__code__", None) is None}
-
-
-def _code_objects(code):
-    yield code
-    for const in code.co_consts:
-        if inspect.iscode(const):
-            yield from _code_objects(const)
-
-
-def _static_use(fn, objects: dict[int, tuple[Any, str]]) -> str | None:
-    """The label of a forbidden compiled callable that ``fn``'s own code refers to — as a
-    global or closure variable bound to it, or as an attribute of that name
-    (``special.expit``) — else None. Only ``fn``'s code is read, not what it calls."""
-    if not objects:
-        return None
-    f = _unwrap(fn)
-    code = getattr(f, "__code__", None)
-    if code is None:
-        return objects[id(f)][1] if id(f) in objects else None
-    import builtins
-    import dis
-
-    names = {getattr(obj, "__name__", None): label for obj, label in objects.values()}
-    scope = dict(vars(builtins))
-    scope.update(getattr(f, "__globals__", {}) or {})
-    for var, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
-        try:
-            scope[var] = cell.cell_contents
-        except ValueError:  # an empty cell
-            pass
-    for c in _code_objects(code):
-        for ins in dis.get_instructions(c):
-            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_CLASSDEREF"):
-                value = scope.get(ins.argval)
-                if value is not None and id(value) in objects:
-                    return objects[id(value)][1]
-            elif ins.opname in ("LOAD_ATTR", "LOAD_METHOD") and ins.argval in names:
-                return names[ins.argval]
-    return None
-
-
-def _direct_use(fn, forbidden) -> str | None:
-    """The label of the forbidden function that ``fn`` is (an alias) or visibly calls, if any."""
-    codes = _forbidden_codes(forbidden)
-    direct = getattr(_unwrap(fn), "__code__", None)
-    if direct is not None and _code_key(direct) in codes:
-        return codes[_code_key(direct)]
-    return _static_use(fn, _forbidden_objects(forbidden))
-
-
-def own_work_message(name: str, used: str) -> str:
-    """The message for an answer that hands the exercise to a ready-made implementation."""
-    return (f"{name}: your answer calls {used} — a ready-made solution of this very "
-            f"exercise — so it earns no points. Write {name} yourself with NumPy. (You may still "
-            f"use bpkit outside your function to check your result, and inside it you may call "
-            f"bpkit's versions of EARLIER exercises, e.g. bp.sigmoid inside neuron_forward.)")
-
-
-class _Monitor:
-    """sys.setprofile hook that records the first forbidden function entered."""
-
-    def __init__(self, codes: dict[tuple, str]):
-        self.codes = codes
-        self.hit: str | None = None
-        self.previous = None
-
-    def _profile(self, frame, event, arg):
-        if event == "call" and self.hit is None:
-            used = self.codes.get(_code_key(frame.f_code))
-            if used is not None:
-                self.hit = used
-        if self.previous is not None:
-            self.previous(frame, event, arg)
-
-    def __enter__(self):
-        self.previous = sys.getprofile()
-        if self.codes:
-            sys.setprofile(self._profile)
-        return self
-
-    def __exit__(self, *exc):
-        if self.codes:
-            sys.setprofile(self.previous)
-        return False
-
 
 @dataclass
 class Outcome:
@@ -519,8 +401,9 @@ class Outcome:
     result: Any = None
     error: BaseException | None = None
     warnings: list[str] = field(default_factory=list)
-    forbidden: str | None = None      # label of the first forbidden bpkit function entered
+    forbidden: tuple[str, str] | None = None   # ("call" | "silence", what) — see ownwork
     mutated: list[str] = field(default_factory=list)   # names of arguments changed in place
+    swapped: list[str] = field(default_factory=list)   # earlier exercises replaced meanwhile
 
 
 def _snapshot(value):
@@ -537,7 +420,27 @@ def _changed(before, after) -> bool:
     return not np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
 
 
-def run(fn: Callable, *args, forbidden: Iterable = (), arg_names: Iterable[str] | None = None,
+@contextmanager
+def swapped(fn: Callable, references: Mapping[str, Callable]):
+    """While the block runs, every name in ``references`` that ``fn``'s globals define (the
+    student's own earlier functions) is bound to the reference version instead; yields the
+    names replaced. So a slip in an earlier exercise does not fail a later one as well."""
+    scope = getattr(ownwork.unwrap(fn), "__globals__", None)
+    saved = {}
+    if isinstance(scope, dict):
+        for name, ref in references.items():
+            if name in scope and scope[name] is not fn and callable(scope[name]):
+                saved[name] = scope[name]
+                scope[name] = ref
+    try:
+        yield sorted(saved)
+    finally:
+        for name, value in saved.items():
+            scope[name] = value
+
+
+def run(fn: Callable, *args, forbidden: ownwork.Forbidden | Iterable = (),
+        arg_names: Iterable[str] | None = None, references: Mapping[str, Callable] | None = None,
         **kwargs) -> Outcome:
     """Call ``fn(*args, **kwargs)`` and record everything, raising nothing.
 
@@ -545,26 +448,35 @@ def run(fn: Callable, *args, forbidden: Iterable = (), arg_names: Iterable[str] 
     - NumPy RuntimeWarnings (overflow, invalid value, divide by zero) are recorded in
       ``warnings``, with NumPy's default error state enforced (a stray np.seterr(all="ignore")
       in the notebook does not hide them);
-    - entering any function in ``forbidden`` (by code object, so every alias counts) is
-      recorded in ``forbidden``; the previous profiler is restored afterwards;
+    - the own-work rule (see :mod:`ownwork`): what fn's code names, and every forbidden
+      Python function entered while it runs, outside the trusted ``references``;
+    - ``references`` ({name: reference function}) replace the student's earlier exercises
+      in fn's globals while it runs (see :func:`swapped`);
     - array arguments changed in place are listed in ``mutated`` (by ``arg_names``).
     """
     __tracebackhide__ = True
+    if not isinstance(forbidden, ownwork.Forbidden):
+        forbidden = ownwork.Forbidden(forbidden)
     names = list(arg_names) if arg_names is not None else [f"argument {i + 1}" for i in range(len(args))]
     names += [f"argument {i + 1}" for i in range(len(names), len(args))]
+    outcome = Outcome(forbidden=ownwork.static_use(fn, forbidden))
+    if outcome.forbidden is not None:
+        return outcome
+    references = dict(references or {})
     before = [_snapshot(a) for a in args]
-    outcome = Outcome()
-    monitor = _Monitor(_forbidden_codes(forbidden))
+    monitor = ownwork.Monitor(forbidden, trusted=references.values())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
-            try:
-                with monitor:
-                    outcome.result = fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 -- the student's code may raise anything
-                outcome.error = exc
+            with swapped(fn, references) as outcome.swapped:
+                try:
+                    with monitor:
+                        outcome.result = fn(*args, **kwargs)
+                except Exception as exc:  # noqa: BLE001 -- the student's code may raise anything
+                    outcome.error = exc
     outcome.warnings = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    outcome.forbidden = monitor.hit
+    if monitor.hit is not None:
+        outcome.forbidden = ("call", monitor.hit)
     outcome.mutated = [n for n, b, a in zip(names, before, args) if _changed(b, a)]
     return outcome
 
@@ -630,58 +542,28 @@ def mutation_message(name: str, mutated: list[str]) -> str:
             f"`{first}_new = {first} - …`, or work on `{first}.copy()`.")
 
 
-def own_work(fn: Callable, *args, forbidden: Iterable, name: str | None = None, **kwargs):
-    """Run ``fn(*args, **kwargs)`` and fail if it uses any of the ``forbidden`` functions.
-
-    Catches ``fn`` being a forbidden function itself (``sigmoid = bp.sigmoid``), and every
-    call into one while ``fn`` runs, under any alias (``bp.sigmoid``, ``from bpkit import
-    sigmoid as s``, ``bpkit.activations._sigmoid``, a Network method that calls it): the
-    check runs under ``sys.setprofile`` and compares code objects. The previous profiler is
-    restored afterwards. Compiled callables (a ufunc such as scipy.special.expit), which no
-    profiler sees, are caught when ``fn``'s own code names them. Returns ``fn``'s result; its
-    own exceptions propagate unchanged.
-    """
-    __tracebackhide__ = True
-    name = name or getattr(fn, "__name__", "your function")
-    used = _direct_use(fn, forbidden)
-    if used is not None:
-        raise AssertionError(own_work_message(name, used))
-    monitor = _Monitor(_forbidden_codes(forbidden))
-    try:
-        with monitor:
-            result = fn(*args, **kwargs)
-    except Exception as exc:
-        if monitor.hit is not None:
-            raise AssertionError(own_work_message(name, monitor.hit)) from exc
-        raise
-    if monitor.hit is not None:
-        raise AssertionError(own_work_message(name, monitor.hit))
-    return result
-
 
 def call(fn: Callable, *args, name: str, arg_names: Iterable[str] | None = None,
-         forbidden: Iterable = (), shape_hint: str | None = None, hint: str | None = None,
-         warning_hint: str | None = None, allow_mutation: bool = False, **kwargs):
+         forbidden: ownwork.Forbidden | Iterable = (), references: Mapping[str, Callable] | None = None,
+         shape_hint: str | None = None, hint: str | None = None, warning_hint: str | None = None,
+         allow_mutation: bool = False, **kwargs):
     """Run a student's function and return its result, or raise an AssertionError that explains.
 
-    In this order: ``fn`` is not a function; ``fn`` *is* a forbidden bpkit function; it called
-    one (own work, see :func:`own_work`); it raised (NotImplementedError → "not written yet",
-    shape errors → ``shape_hint``, others → ``hint``); NumPy warned (→ ``warning_hint``); it
-    changed an array argument in place (unless ``allow_mutation``).
+    In this order: ``fn`` is not a function; it breaks the own-work rule; it raised
+    (NotImplementedError → "not written yet", shape errors → ``shape_hint``, others →
+    ``hint``); NumPy warned (→ ``warning_hint``); it changed an array argument in place
+    (unless ``allow_mutation``). See :func:`run` for ``references``.
     """
     __tracebackhide__ = True
     if fn is None or not callable(fn):
         raise AssertionError(f"{name} is {describe(fn)}, not a function. Run the cell that "
                              f"defines `def {name}(...)`, and don't assign anything else to "
                              f"the name {name} afterwards.")
-    used = _direct_use(fn, forbidden)
-    if used is not None:
-        raise AssertionError(own_work_message(name, used))
     names = list(arg_names) if arg_names is not None else None
-    outcome = run(fn, *args, forbidden=forbidden, arg_names=names, **kwargs)
+    outcome = run(fn, *args, forbidden=forbidden, arg_names=names, references=references, **kwargs)
     args_desc = argument_shapes(args, names) if names else ""
     if outcome.forbidden is not None:
-        raise AssertionError(own_work_message(name, outcome.forbidden)) from outcome.error
+        raise AssertionError(ownwork.message(name, *outcome.forbidden)) from outcome.error
     if outcome.error is not None:
         raise AssertionError(exception_message(name, outcome.error, args_desc, shape_hint, hint)) \
             from outcome.error

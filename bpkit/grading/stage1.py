@@ -1,552 +1,495 @@
 """Checks for stage 1, a single sigmoid neuron (solutions/01-single-neuron).
 
-Notation (samples are columns): w (1, n), b (1, 1), X (n, m), y (1, m);
-z = w X + b, a = σ(z), E = 1/(2m) Σ (a − y)²  (m = 1: seed 004's E = ½(out − y)²);
-δ = ∂E/∂z = (a − y) ⊙ σ′(z) / m,  ∂E/∂w = δ Xᵀ (1, n),  ∂E/∂b = Σ_samples δ (1, 1).
+The neuron is the network [n, 1]: w = W¹ (1, n), b = b¹ (1, 1), X (n, m), y (1, m),
+z = w X + b, a = σ(z), E = C = 1/(2m) Σ (a − y)², δ = ∂E/∂z = (a − y) ⊙ σ′(z) / m,
+∂E/∂w = δ Xᵀ, ∂E/∂b = Σ_samples δ. Seed 004's 2-2-1 network is the network [2, 2, 1].
 
-Each ``check_<exercise>(fn, seed=…)`` runs the student's function on random inputs drawn from
-``seed`` (shapes included), compares with bpkit's reference, and raises an AssertionError that
-names the likely mistake. Every call also checks that the answer is the student's own work:
-an answer that calls bpkit's version of the very function asked for (see ``FORBIDDEN``)
-fails. bpkit's versions of *earlier* exercises are allowed (bp.sigmoid inside
-neuron_forward, bp.sigmoid_prime inside neuron_gradients, …).
+Every ``check_<exercise>(fn, seed=…)`` runs the student's function on examples drawn from
+``seed``, compares every returned value with bpkit's answer and names the likely mistake
+(see :mod:`.engine`); this module only says what each exercise is.
 
     from bpkit.grading import stage1
     stage1.check_neuron_gradients(neuron_gradients, seed=7)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
 
-from .. import activations as _act
-from .. import equations as _eq
-from .. import gradcheck as _gc
-from .. import losses as _losses
-from ..network import Network
-from . import check
+import bpkit as bp
 
-try:  # bpkit's sigmoid kernel: as ready-made as bp.sigmoid itself
-    from scipy.special import expit as _expit
+from . import check as _check
+from . import engine, ownwork
+from .engine import Example, Exercise, Output
+from .mistakes import CATALOGUE, HINTS, PRIME, SIGMOID, select
+
+try:
+    from scipy import special as _special
+    from scipy.stats import _continuous_distns as _dists
 except ImportError:  # pragma: no cover - bpkit itself needs SciPy
-    _expit = None
+    _special = _dists = None
 
-__all__ = [
-    "FORBIDDEN", "NeuronCase", "neuron_case", "reference_train",
-    "check_sigmoid", "check_sigmoid_prime", "check_neuron_forward",
-    "check_neuron_gradients", "check_gradient_step", "check_train_neuron",
-]
+__all__ = ["EXERCISES", "REFERENCES", "check_sigmoid", "check_sigmoid_prime",
+           "check_neuron_forward", "check_neuron_gradients", "check_gradient_step",
+           "check_train_neuron", "check_central_difference", "check_seed004_hidden_gradients",
+           "check_seed004_fixed_gradients"]
 
-# Exercise -> bpkit functions an answer may not call (public function, its private kernel, and
-# whatever computes the answer wholesale). Earlier exercises' bpkit versions stay allowed.
-FORBIDDEN: dict[str, tuple] = {  # (None entries, if SciPy were missing, are skipped)
-    "sigmoid": (_act.sigmoid, _act._sigmoid, _expit),
-    "sigmoid_prime": (_act.sigmoid_prime, _act._sigmoid_prime, _gc.numerical_gradient),
-    "neuron_forward": (_eq.weighted_input, Network.forward, Network._forward, Network.predict),
-    "neuron_gradients": (_eq.bp1, _eq.bp2, _eq.bp3, _eq.bp4, Network.backward,
-                         Network._backward, _losses.mse_grad, _losses._mse_grad,
-                         _gc.numerical_gradient, _gc.check_gradients),
-    "gradient_step": (Network.step, Network._step, Network.fit),
-    "train_neuron": (Network.fit, Network.step, Network._step),
+
+# --- reference versions of every exercise: what a later check swaps in -----------------------
+
+def _ref_forward(w, b, X):
+    fwd = bp.Network.from_params([w], [b]).forward(X)
+    return fwd.z[0], fwd.output
+
+
+def _ref_gradients(w, b, X, y):
+    g = bp.Network.from_params([w], [b]).backward(X, y)
+    return g.dW[0], g.db[0]
+
+
+def _ref_step(w, b, dw, db, lr):
+    return w - lr * dw, b - lr * db
+
+
+def _ref_central_difference(f, x, eps=1e-6):
+    return bp.numerical_gradient(f, np.array(x, dtype=float), eps=eps)
+
+
+REFERENCES = {
+    "sigmoid": bp.sigmoid,
+    "sigmoid_prime": bp.sigmoid_prime,
+    "neuron_forward": _ref_forward,
+    "neuron_gradients": _ref_gradients,
+    "gradient_step": _ref_step,
+    "central_difference": _ref_central_difference,
 }
 
 
-def _sigma(z):
-    return _act._sigmoid(np.asarray(z, dtype=np.float64))
+def _earlier(*names):
+    return {n: REFERENCES[n] for n in names}
 
 
-def _sigma_prime(z):
-    return _act._sigmoid_prime(np.asarray(z, dtype=np.float64))
+def _opt(*objs):
+    return tuple(o for o in objs if o is not None)
 
 
-# --- fixtures ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class NeuronCase:
-    """One neuron and a batch: w (1, n), b (1, 1), X (n, m), y (1, m), with everything the
-    reference computes from them (a consistent forward pass: a = σ(z) holds exactly)."""
-    w: np.ndarray
-    b: np.ndarray
-    X: np.ndarray
-    y: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def m(self) -> int:
-        return self.X.shape[1]
-
-    @cached_property
-    def z(self) -> np.ndarray:
-        return self.w @ self.X + self.b
-
-    @cached_property
-    def a(self) -> np.ndarray:
-        return _sigma(self.z)
-
-    @cached_property
-    def delta(self) -> np.ndarray:
-        """δ = ∂E/∂z = (a − y) ⊙ σ′(z) / m, (1, m)."""
-        return (self.a - self.y) * _sigma_prime(self.z) / self.m
-
-    @cached_property
-    def dw(self) -> np.ndarray:
-        return self.delta @ self.X.T
-
-    @cached_property
-    def db(self) -> np.ndarray:
-        return self.delta.sum(axis=1, keepdims=True)
-
-    @property
-    def E(self) -> float:
-        return float(np.sum((self.a - self.y) ** 2) / (2 * self.m))
-
-    def args(self) -> tuple:
-        """Fresh copies of (w, b, X, y), so that a student's in-place change can't leak."""
-        return self.w.copy(), self.b.copy(), self.X.copy(), self.y.copy()
-
-    def context(self, with_y: bool = True) -> str:
-        """'(Inputs: w (1, 3), b (1, 1), X (3, 5), y (1, 5) — n = 3 inputs, m = 5 samples.)'"""
-        y = f", y {self.y.shape}" if with_y else ""
-        return (f"(Inputs: w {self.w.shape}, b {self.b.shape}, X {self.X.shape}{y}"
-                f" — n = {self.n} inputs, m = {self.m} samples.)")
+_SILENCERS = {n: f"np.{n} / warnings.{n}" for n in
+              ("errstate", "seterr", "filterwarnings", "simplefilter", "catch_warnings")}
+_SCIPY_SIGMOID = _opt(getattr(_special, "expit", None), getattr(_special, "log_expit", None),
+                      getattr(getattr(_dists, "logistic_gen", None), "_cdf", None),
+                      getattr(getattr(_dists, "logistic_gen", None), "_logcdf", None))
+_BACKPROP = (bp.bp1, bp.bp2, bp.bp3, bp.bp4, bp.Network.backward, bp.numerical_gradient,
+             bp.check_gradients, bp.mse_grad)
 
 
-def neuron_case(seed, n: int | None = None, m: int | None = None) -> NeuronCase:
-    """A random neuron and batch from ``seed``. Unless given, n is 2…5 and m is 3…7 with
-    m ≠ n and m ≠ 2n, so that a transposed or 1-D result and a missing 1/m are all recognisable.
-    Targets y lie in [0, 1] and keep |a − y| ≥ 0.05, so no entry of δ is nearly zero."""
+# --- exercise 1: the sigmoid ---------------------------------------------------------------------
+
+_STABLE = ("Rearrange the formula so that np.exp only ever sees numbers ≤ 0: with "
+           "e = np.exp(-np.abs(z)), σ(z) = 1/(1 + e) where z ≥ 0 and σ(z) = e/(1 + e) where z < 0 "
+           "(top and bottom multiplied by e^z).")
+_UNSTABLE = ("sigmoid is not numerically stable: for |z| = 1000, e^1000 is far beyond the largest "
+             "float64 (about 1.8·10^308, reached near e^709) and overflows to inf. " + _STABLE)
+_WHERE = ("sigmoid gives the right values for z = ±1000, but NumPy warned ({warned}) both for "
+          "z = −1000 and for z = 1000: np.exp got a large positive number either way. If you used "
+          "np.where(z >= 0, formula1, formula2): np.where computes BOTH formulas for EVERY entry "
+          "before it chooses, so the e^z formula still overflows at z = 1000 (and e^(−z) at "
+          "z = −1000). Compute exp only of −|z| (e = np.exp(-np.abs(z)); both formulas can be "
+          "written with it), or apply each formula only to its own entries with a boolean mask: "
+          "out[pos] = …, out[~pos] = ….")
+_SCALAR = ("{name} must also work for a plain number, e.g. {name}(0.5): start with "
+           "z = np.asarray(z, dtype=float), which turns a number into a 0-d array that supports "
+           "the same operations (boolean masks included).")
+_EXTREMES = np.array([[-1000.0, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0, 1000.0]])
+
+
+def _elementwise_examples(f_right, variants, hints, name):
+    """Examples for an elementwise function of z: random arrays (2-D and 1-D, whose shape must
+    be kept), plain numbers (a number back), an integer array, and the extremes ±1000."""
+    def examples(seed):
+        rng = np.random.default_rng(seed)
+        rows = int(rng.integers(2, 5))
+        zs = [rng.normal(0.0, 3.0, (rows, int(rng.integers(rows + 1, 8)))),
+              rng.normal(0.0, 3.0, (int(rng.integers(2, 7)),)),
+              float(np.round(rng.normal(0.0, 2.0), 3)), 0.0, 0,
+              np.array([[-3, -1, 0, 2, 5]]), _EXTREMES.copy()]
+        out = []
+        for z in zs:
+            zf = np.asarray(z, dtype=float)
+            if isinstance(z, (int, float)):
+                ctx, err = "(For a single number, return a single number.)", _SCALAR.format(name=name)
+            elif np.asarray(z).dtype.kind == "i":
+                ctx, err = f"(z was {np.asarray(z).tolist()}, an integer array.)", None
+            else:
+                ctx, err = (f"(z was an array of shape {zf.shape} with entries from {zf.min():.4g} "
+                            f"to {zf.max():.4g}; the result must have the same shape.)"), None
+            wrong = {}
+            with np.errstate(all="ignore"):
+                for desc, f in variants:
+                    v = np.asarray(f(zf), dtype=float)
+                    if np.all(np.isfinite(v)) and not _check.close(v, f_right(zf)):
+                        wrong[desc] = v
+            out.append(Example(args=(z,), expected=(f_right(zf),), variants={"result": wrong},
+                               context=ctx, hints={"result": hints}, error_hint=err))
+        return out
+    return examples
+
+
+def _explain_sigmoid_warnings(fn, ex, outcome):
+    """NumPy warned: find out for which sign of z, and say why."""
+    warned = "; ".join(f"“{w}”" for w in dict.fromkeys(outcome.warnings))
+    at = {s: bool(_check.run(fn, np.array([[s * 1000.0]])).warnings) for s in (-1, 1)}
+    if at[-1] and at[1] and _check.close(outcome.result, ex.expected[0]):
+        return "sigmoid: " + _WHERE.format(warned=warned)
+    return f"sigmoid: {_UNSTABLE} (NumPy warned {warned}.)"
+
+
+SIGMOID_SPEC = Exercise(
+    name="sigmoid", arg_names=("z",), outputs=(Output("result"),),
+    examples=_elementwise_examples(
+        bp.sigmoid, [v for v in SIGMOID.values()], {
+            "values": "σ(z) = 1/(1 + e^(−z)); check your formula on single numbers first: "
+                      "sigmoid(0.0) must be 0.5 and sigmoid(2.0) about 0.8808.",
+            "sign": "σ(z) = 1/(1 + e^(−z)) is always positive, between 0 and 1",
+            "nonfinite": "An overflow or 0/0 in your formula: " + _UNSTABLE},
+        "sigmoid"),
+    forbidden=ownwork.Forbidden((bp.sigmoid, *_SCIPY_SIGMOID), silencers=_SILENCERS),
+    warning_hint=_UNSTABLE, explain_warnings=_explain_sigmoid_warnings,
+    doc="Elementwise σ(z) for arrays of any shape and plain numbers; stable: correct and finite "
+        "at z = ±1000 with no overflow (and no silencing of NumPy's warnings).")
+
+
+# --- exercise 2: σ′ --------------------------------------------------------------------------------
+
+SIGMOID_PRIME_SPEC = Exercise(
+    name="sigmoid_prime", arg_names=("z",), outputs=(Output("result"),),
+    examples=_elementwise_examples(
+        bp.sigmoid_prime, [v for v in PRIME.values()], {
+            "values": "σ′(z) = σ(z)(1 − σ(z)): compute a = sigmoid(z), then a * (1 - a). "
+                      "Check: sigmoid_prime(0.0) must be 0.25.",
+            "sign": "σ′(z) = σ(z)(1 − σ(z)) is always positive (σ only ever increases): "
+                    "a * (1 - a), not a * (a - 1)",
+            "nonfinite": "At |z| = 1000, e^(−z) or e^z overflows and inf/inf is NaN: write σ′ as "
+                         "σ(z)(1 − σ(z)) with your stable sigmoid."},
+        "sigmoid_prime"),
+    forbidden=ownwork.Forbidden((bp.sigmoid_prime, bp.numerical_gradient), silencers=_SILENCERS),
+    references=_earlier("sigmoid"),
+    warning_hint="At |z| = 1000 a formula with e^(−z) or e^z overflows (inf/inf is NaN): write "
+                 "σ′ as σ(z)(1 − σ(z)), with your stable sigmoid.",
+    doc="σ′(z) = σ(z)(1 − σ(z)), elementwise, for arrays and plain numbers, finite and correct at "
+        "z = ±1000.")
+
+
+# --- exercises 3 and 4: forward pass and gradients of one neuron ----------------------------------
+
+def _neuron_cases(seed):
+    """A random neuron [n, 1] with n = 2…5 and m = 3…7 samples (m ≠ n, m ≠ 2n, so that a
+    transposed result, a division by n and a missing 1/m are all recognisable), and one with m = 1."""
     rng = np.random.default_rng(seed)
-    if n is None:
-        n = int(rng.integers(2, 6))
-    if m is None:
-        # m ≠ n keeps transposes visible; m ≠ 2n keeps "divided by n" apart from "factor 2"
-        m = int(rng.choice([k for k in range(3, 8) if k not in (n, 2 * n)]))
-    w = rng.normal(0.0, 1.0, (1, n))
-    b = rng.normal(0.0, 0.5, (1, 1))
-    X = rng.normal(0.0, 1.0, (n, m))
-    a = _sigma(w @ X + b)
-    y = rng.uniform(0.0, 1.0, (1, m))
-    for _ in range(100):
-        near = np.abs(a - y) < 0.05
-        if not near.any():
-            break
-        y[near] = rng.uniform(0.0, 1.0, int(near.sum()))
-    return NeuronCase(w, b, X, y)
+    n = int(rng.integers(2, 6))
+    m = int(rng.choice([k for k in range(3, 8) if k not in (n, 2 * n)]))
+    return [engine.network_case(rng, [n, 1], m), engine.network_case(rng, [n, 1], 1)]
 
 
-def reference_train(w, b, X, y, lr: float, epochs: int, grad_scale: float = 1.0):
-    """Full-batch gradient descent, the reference for train_neuron.
-
-    Returns (ws, bs, losses): ws[k], bs[k] are w, b after k steps (k = 0 … epochs) and
-    losses[k] is E at ws[k], bs[k] — so train_neuron's losses are losses[:epochs], E
-    *before* each step. grad_scale multiplies the gradients (to build wrong variants).
-    """
-    w, b = np.array(w, dtype=np.float64), np.array(b, dtype=np.float64)
-    ws, bs, losses = [w], [b], []
-    for k in range(epochs + 1):
-        case = NeuronCase(w, b, X, y)
-        losses.append(case.E)
-        if k == epochs:
-            break
-        w = w - lr * grad_scale * case.dw
-        b = b - lr * grad_scale * case.db
-        ws.append(w)
-        bs.append(b)
-    return ws, bs, losses
+def _neuron_args(c):
+    return (c.weights[0], c.biases[0], c.X, c.Y)
 
 
-# --- messages ---------------------------------------------------------------------------------
-
-_STABILITY = (
-    "sigmoid is not numerically stable: for z = {z}, {expr} = e^1000 is far beyond the largest "
-    "float64 (about 1.8·10^308, reached near e^709), so it overflows to inf. Rearrange the "
-    "formula so that exp only ever sees numbers ≤ 0: with e = np.exp(-np.abs(z)), "
-    "σ(z) = 1/(1 + e) where z ≥ 0 and σ(z) = e/(1 + e) where z < 0 (top and bottom "
-    "multiplied by e^z).")
-_UNSTABLE = _STABILITY.format(z="−1000", expr="np.exp(−z)")
-
-_WHERE = (
-    "sigmoid gives the right values for z = ±1000, but NumPy warned ({warned}) both for "
-    "z = −1000 and for z = 1000: np.exp got a large positive number either way. If you used "
-    "np.where(z >= 0, formula1, formula2): np.where computes BOTH formulas for EVERY entry "
-    "before it chooses, so the e^z formula still overflows at z = 1000 (and e^(−z) at "
-    "z = −1000). Compute exp only of −|z| (e = np.exp(-np.abs(z)); both formulas can be "
-    "written with it), or apply each formula only to its own entries with a boolean mask: "
-    "out[pos] = …, out[~pos] = ….")
-
-_SCALAR = ("sigmoid must also work for a plain number, e.g. sigmoid(0.5): start with "
-           "z = np.asarray(z, dtype=float), which turns a number into a 0-d array that "
-           "supports the same operations (boolean masks included).")
-
-_SIGMOID_VARIANTS = lambda z: {  # noqa: E731
-    "the minus sign in e^(−z) is missing: 1/(1 + e^z) is σ(−z), not σ(z) = 1/(1 + e^(−z))":
-        _sigma(-z),
-    "you forgot to take the reciprocal: σ(z) = 1/(1 + e^(−z)), not 1 + e^(−z)":
-        1.0 + np.exp(-np.clip(z, -700, 700)),
-    "you returned the derivative σ′(z) instead of σ(z)": _sigma_prime(z),
-    "you returned tanh(z), not σ(z) = 1/(1 + e^(−z)) (they are related: σ(z) = (1 + tanh(z/2))/2)":
-        np.tanh(z),
-}
-
-_SIGMOID_HINTS = {
-    "values": "σ(z) = 1/(1 + e^(−z)); check your formula on single numbers first: "
-              "sigmoid(0.0) must be 0.5 and sigmoid(2.0) about 0.8808.",
-    "sign": "σ(z) = 1/(1 + e^(−z)) is always positive, between 0 and 1",
-    "nonfinite": "An overflow or 0/0 in your formula: " + _UNSTABLE,
-}
-
-
-def _sigmoid_prime_variants(z):
-    a = _sigma(z)
-    return {
-        "you used z(1 − z): that's σ′ written in terms of a, a(1 − a), but you were given z. "
-        "Compute a = sigmoid(z) first, then return a * (1 - a)": z * (1 - z),
-        "σ′ was evaluated at a = σ(z) instead of z: the sigmoid was applied twice, "
-        "σ(σ(z))(1 − σ(σ(z))). sigmoid_prime receives z: compute a = sigmoid(z) once, then "
-        "a * (1 - a)": _sigma_prime(a),
-        "you returned σ(z) itself, not its derivative σ′(z) = σ(z)(1 − σ(z))": a,
-        "the factor σ(z) is missing: σ′(z) = σ(z) · (1 − σ(z)) (and e^(−z)/(1 + e^(−z)) is only "
-        "1 − σ(z) — in e^(−z)/(1 + e^(−z))² the denominator is squared)": 1 - a,
-        "the factor (1 − σ(z)) is missing: σ′(z) = σ(z) · (1 − σ(z))": a,
-        "you squared σ: σ′(z) = σ(z)(1 − σ(z)) = σ(z) − σ(z)², not σ(z)²": a * a,
-    }
-
-
-_SIGMOID_PRIME_HINTS = {
-    "values": "σ′(z) = σ(z)(1 − σ(z)): compute a = sigmoid(z), then a * (1 - a). "
-              "Check: sigmoid_prime(0.0) must be 0.25.",
-    "sign": "σ′(z) = σ(z)(1 − σ(z)) is always positive (σ only ever increases): "
-            "a * (1 - a), not a * (a - 1)",
-}
-
-
-def _forward_shape_hint(c: NeuronCase) -> str:
-    return (f"Here w is {c.w.shape} and X is {c.X.shape}: z = w X + b is the matrix product "
-            f"w @ X, {c.w.shape} @ {c.X.shape} → (1, {c.m}), with b (1, 1) added to every "
+def _forward_shape_hint(c) -> str:
+    w, X = c.weights[0], c.X
+    return (f"Here w is {w.shape} and X is {X.shape}: z = w X + b is the matrix product "
+            f"w @ X, {w.shape} @ {X.shape} → (1, {c.m}), with b (1, 1) added to every "
             f"column. `*` multiplies entry by entry — it is not the weighted sum; use @.")
 
 
-def _gradients_shape_hint(c: NeuronCase) -> str:
-    return (f"Here δ = ∂E/∂z is (1, {c.m}) and X is {c.X.shape}, so ∂E/∂w = δ Xᵀ is "
-            f"(1, {c.m}) @ ({c.m}, {c.n}) → (1, {c.n}), the shape of w: note the transpose on X "
-            f"(delta @ X.T). An elementwise product (*) needs equal shapes: write the shape of "
-            f"every factor under your formula.")
-
-
-def _gradient_variants(c: NeuronCase) -> tuple[dict, dict]:
-    a, z, y, X, m, n = c.a, c.z, c.y, c.X, c.m, c.n
-    wrong_delta = {
-        "the σ′(z) factor is missing: δ = ∂E/∂z = (a − y) ⊙ σ′(z) / m — the chain rule passes "
-        "through a = σ(z), so multiply by sigmoid_prime(z)": (a - y) / m,
-        "σ′ was evaluated at a = σ(z) instead of z: use sigmoid_prime(z) (or a * (1 - a)), "
-        "not sigmoid_prime(a)": (a - y) * _sigma_prime(a) / m,
-        "you used z(1 − z): that's σ′ written in terms of a, a(1 − a), but you gave it z — "
-        "use a * (1 - a) or sigmoid_prime(z)": (a - y) * z * (1 - z) / m,
-        "you multiplied by σ(z) = a instead of σ′(z) = a(1 − a)": (a - y) * a / m,
-        "there is an extra factor 2: the ½ in E = 1/(2m) Σ (a − y)² cancels the 2 from "
-        "differentiating the square, so ∂E/∂a = (a − y)/m": 2 * c.delta,
-    }
-    dw = {desc: d @ X.T for desc, d in wrong_delta.items()}
-    if n != m:
-        dw[f"you divided by n = {n} (the number of inputs, X.shape[0]) instead of m = {m} "
-           f"(the number of samples, X.shape[1])"] = c.dw * m / n
-    dw["you multiplied elementwise, δ ⊙ X, and did not sum over the samples: ∂E/∂w = δ Xᵀ, "
-       "and the matrix product delta @ X.T does that sum for you"] = c.delta * X
-    db = {desc: d.sum(axis=1, keepdims=True) for desc, d in wrong_delta.items()}
-    db.update({
-        "∂E/∂b was not summed over the samples: you returned δ itself, one value per "
-        "sample. ∂E/∂b = Σ over the samples of δ: np.sum(delta, axis=1, keepdims=True). "
-        "(summing over axis=0, the rows, changes nothing for a single neuron: it has only "
-        "one row)": c.delta,
-        "∂E/∂b was summed over the wrong axis: axis=0 runs over the rows — a single neuron "
-        "has only one — so nothing was added up. The samples are the columns: "
-        "np.sum(delta, axis=1, keepdims=True)": c.delta.ravel(),
-        "∂E/∂b has a factor x in it, but it has none: z = w X + b grows by exactly 1 when b "
-        "grows by 1, so ∂E/∂b = Σ δ over the samples (b is like a weight whose input is "
-        "always 1)": c.dw,
-        "∂E/∂b has a factor x in it (one value per input), but it has none: ∂E/∂b = Σ δ "
-        "over the samples, shape (1, 1)": c.dw.T,
-    })
-    return dw, db
-
-
-def _gradient_hints(c: NeuronCase) -> dict:
-    steps = ("Recompute step by step: z = w X + b, a = σ(z), δ = (a − y) ⊙ σ′(z) / m "
-             f"(1, {c.m}), dw = δ Xᵀ (1, {c.n}), db = Σ δ over the samples (1, 1).")
-    return {
-        "dw": {"transposed": f"∂E/∂w must have the shape of w, (1, {c.n}): δ Xᵀ is "
-                             f"delta @ X.T, not X @ delta.T",
-               "flat": f"∂E/∂w must have the shape of w, (1, {c.n}) — a 2-D row, not "
-                       f"({c.n},): compute delta @ X.T with delta of shape (1, {c.m}), not "
-                       f"delta[0] or delta.ravel()",
-               "values": steps},
-        "db": {"1/m": "it looks like you averaged δ over the samples (np.mean): δ already "
-                      "carries the 1/m, so ∂E/∂b = Σ δ — use np.sum, not np.mean",
-               "number": "∂E/∂b must have the shape of b, (1, 1): "
-                         "np.sum(delta, axis=1, keepdims=True), or .reshape(1, 1)",
-               "flat": "∂E/∂b must have the shape of b, (1, 1): use keepdims=True, "
-                       "np.sum(delta, axis=1, keepdims=True)",
-               "values": steps},
-    }
-
-
-# --- the checks --------------------------------------------------------------------------------
-
-def check_sigmoid(sigmoid, seed=0) -> None:
-    """sigmoid(z): elementwise σ(z) for arrays of any shape and plain numbers (int or float),
-    numerically stable (z = ±700, ±1000 give the right values and no NumPy warning)."""
-    __tracebackhide__ = True
-    rng = np.random.default_rng(seed)
-    forbidden = FORBIDDEN["sigmoid"]
-    rows = int(rng.integers(2, 5))
-    shape = (rows, int(rng.integers(rows + 1, 8)))
-    tests = [rng.normal(0.0, 3.0, shape), rng.normal(0.0, 3.0, (int(rng.integers(2, 7)),))]
-    for z in tests:
-        got = check.call(sigmoid, z.copy(), name="sigmoid", arg_names=["z"], forbidden=forbidden,
-                         warning_hint=_UNSTABLE)
-        check.check_array(got, _sigma(z), name="sigmoid", what="sigmoid(z)",
-                          variants=_SIGMOID_VARIANTS(z), hints=_SIGMOID_HINTS,
-                          context=f"(z was an array of shape {z.shape}; the result must have "
-                                  f"the same shape.)")
-
-    for z in (float(np.round(rng.normal(0.0, 2.0), 3)), 0.0, 0):
-        got = check.call(sigmoid, z, name="sigmoid", arg_names=["z"], forbidden=forbidden,
-                         hint=_SCALAR, warning_hint=_UNSTABLE)
-        check.check_array(got, _sigma(float(z)), name="sigmoid", what=f"sigmoid({z!r})",
-                          variants=_SIGMOID_VARIANTS(np.float64(z)), hints=_SIGMOID_HINTS,
-                          context="(For a single number, return a single number.)")
-
-    z = np.array([[-3, -1, 0, 2, 5]])
-    got = check.call(sigmoid, z.copy(), name="sigmoid", arg_names=["z"], forbidden=forbidden,
-                     warning_hint=_UNSTABLE)
-    check.check_array(got, _sigma(z), name="sigmoid", what="sigmoid(z) for integer z",
-                      variants=_SIGMOID_VARIANTS(z.astype(float)), hints=_SIGMOID_HINTS,
-                      context="(z was np.array([[-3, -1, 0, 2, 5]]), an integer array.)")
-
-    z = np.array([[-1000.0, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0, 1000.0]])
-    expected = _sigma(z)
-    outcome = check.run(sigmoid, z.copy(), forbidden=forbidden, arg_names=["z"])
-    if outcome.forbidden:
-        raise AssertionError(check.own_work_message("sigmoid", outcome.forbidden))
-    if outcome.error is not None:
-        raise AssertionError(check.exception_message(
-            "sigmoid", outcome.error, "z of shape (1, 9) with entries from −1000 to 1000",
-            hint=_UNSTABLE)) from outcome.error
-    if outcome.warnings:
-        _explain_instability(sigmoid, outcome, expected)
-    check.check_array(outcome.result, expected, name="sigmoid", what="sigmoid(z)",
-                      hints={**_SIGMOID_HINTS, "values": _UNSTABLE},
-                      context=f"(z = {z.tolist()[0]}.)")
-    if outcome.mutated:
-        raise AssertionError(check.mutation_message("sigmoid", outcome.mutated))
-
-
-def _explain_instability(sigmoid, outcome: check.Outcome, expected) -> None:
-    """NumPy warned for z = ±1000: find out for which sign, and say why."""
-    __tracebackhide__ = True
-    warned = "; ".join(f"“{w}”" for w in dict.fromkeys(outcome.warnings))
-    at = {sign: bool(check.run(sigmoid, np.array([[sign * 1000.0]])).warnings) for sign in (-1, 1)}
-    if at[-1] and at[1] and check.close(outcome.result, expected):
-        raise AssertionError(_WHERE.format(warned=warned))
-    if at[1] and not at[-1]:
-        message = _STABILITY.format(z="1000", expr="np.exp(z)")
-    else:
-        message = _UNSTABLE
-    raise AssertionError(f"{message} (NumPy warned {warned}.)")
-
-
-def check_sigmoid_prime(sigmoid_prime, seed=0) -> None:
-    """sigmoid_prime(z) = σ(z)(1 − σ(z)), elementwise, for arrays and plain numbers."""
-    __tracebackhide__ = True
-    rng = np.random.default_rng(seed)
-    forbidden = FORBIDDEN["sigmoid_prime"]
-    rows = int(rng.integers(2, 5))
-    shape = (rows, int(rng.integers(rows + 1, 8)))
-    for z in (rng.normal(0.0, 2.5, shape), np.array([[-30.0, -10.0, -2.5, 0.0, 2.5, 10.0, 30.0]])):
-        got = check.call(sigmoid_prime, z.copy(), name="sigmoid_prime", arg_names=["z"],
-                         forbidden=forbidden)
-        check.check_array(got, _sigma_prime(z), name="sigmoid_prime", what="sigmoid_prime(z)",
-                          variants=_sigmoid_prime_variants(z), hints=_SIGMOID_PRIME_HINTS,
-                          context=f"(z was an array of shape {z.shape}; the result must have "
-                                  f"the same shape.)")
-    for z in (0.0, float(np.round(rng.normal(0.0, 2.0), 3))):
-        got = check.call(sigmoid_prime, z, name="sigmoid_prime", arg_names=["z"],
-                         forbidden=forbidden,
-                         hint="sigmoid_prime must also work for a plain number, e.g. "
-                              "sigmoid_prime(0.5).")
-        check.check_array(got, _sigma_prime(z), name="sigmoid_prime",
-                          what=f"sigmoid_prime({z!r})", variants=_sigmoid_prime_variants(np.float64(z)),
-                          hints=_SIGMOID_PRIME_HINTS,
-                          context="(For a single number, return a single number.)")
-
-
-def check_neuron_forward(neuron_forward, seed=0) -> None:
-    """neuron_forward(w, b, X) -> (z, a): z = w X + b and a = σ(z), both (1, m)."""
-    __tracebackhide__ = True
-    for c in (neuron_case(seed), neuron_case(seed + 1, m=1)):
-        result = check.call(neuron_forward, *c.args()[:3], name="neuron_forward",
-                            arg_names=["w", "b", "X"], forbidden=FORBIDDEN["neuron_forward"],
-                            shape_hint=_forward_shape_hint(c))
-        no_bias = c.w @ c.X
-        variants = {
-            "z": {"the bias b is missing: z = w X + b": no_bias,
-                  "the sigmoid was applied to z as well: z = w X + b is the weighted input, "
-                  "before the sigmoid": c.a},
-            "a": {"the sigmoid is missing: a = σ(z), not z": c.z,
-                  "the sigmoid was applied twice: a = σ(z), not σ(σ(z))": _sigma(c.a),
-                  "you used σ′(z), the derivative, instead of σ(z)": _sigma_prime(c.z),
-                  "the bias b is missing: z = w X + b": _sigma(no_bias)},
-        }
+def _forward_examples(seed):
+    out = []
+    for c in _neuron_cases(seed):
+        pick = lambda s: (s.z[0], s.a[1])  # noqa: E731
+        variants = engine.variants_for(c, select("z", "a"), pick, ("z", "a"))
+        variants["z"]["the sigmoid was applied to z as well: z = w X + b is the weighted input, "
+                      "before the sigmoid"] = c.right.a[1]
         rows = (f"z and a are rows (1, {c.m}), one entry per sample: compute w @ X, "
-                f"(1, {c.n}) @ ({c.n}, {c.m})")
-        hints = {"z": {"transposed": rows, "flat": rows}, "a": {"transposed": rows, "flat": rows}}
-        check.check_outputs(result, (c.z, c.a), name="neuron_forward", names=("z", "a"),
-                            variants=variants, hints=hints, context=c.context(with_y=False))
+                f"(1, {c.X.shape[0]}) @ ({c.X.shape[0]}, {c.m})")
+        out.append(Example(args=_neuron_args(c)[:3], expected=pick(c.right), variants=variants,
+                           context=c.describe(("w", "b", "X")),
+                           hints={k: {"transposed": rows, "flat": rows} for k in ("z", "a")},
+                           shape_hint=_forward_shape_hint(c)))
+    return out
 
 
-def check_neuron_gradients(neuron_gradients, seed=0) -> None:
-    """neuron_gradients(w, b, X, y) -> (dw, db): ∂E/∂w = δ Xᵀ (1, n), ∂E/∂b = Σ δ (1, 1),
-    with δ = (a − y) ⊙ σ′(z) / m and E = 1/(2m) Σ (a − y)²."""
-    __tracebackhide__ = True
-    for c in (neuron_case(seed), neuron_case(seed + 1, m=1)):
-        result = check.call(neuron_gradients, *c.args(), name="neuron_gradients",
-                            arg_names=["w", "b", "X", "y"],
-                            forbidden=FORBIDDEN["neuron_gradients"],
-                            shape_hint=_gradients_shape_hint(c))
-        dw_variants, db_variants = _gradient_variants(c)
-        check.check_outputs(result, (c.dw, c.db), name="neuron_gradients", names=("dw", "db"),
-                            m=c.m, variants={"dw": dw_variants, "db": db_variants},
-                            hints=_gradient_hints(c), context=c.context())
+NEURON_FORWARD_SPEC = Exercise(
+    name="neuron_forward", arg_names=("w", "b", "X"), outputs=(Output("z"), Output("a")),
+    examples=_forward_examples,
+    forbidden=ownwork.Forbidden((bp.weighted_input, bp.Network.forward, bp.Network.predict)),
+    references=_earlier("sigmoid", "sigmoid_prime"),
+    doc="(z, a) with z = w X + b and a = σ(z), both (1, m).")
 
 
-def check_gradient_step(gradient_step, seed=0) -> None:
-    """gradient_step(w, b, dw, db, lr) -> (w − lr·dw, b − lr·db), new arrays: the arguments
-    are left unchanged."""
-    __tracebackhide__ = True
+def _gradient_examples(seed):
+    out = []
+    for c in _neuron_cases(seed):
+        pick = lambda s: (s.dW[0], s.db[0])  # noqa: E731
+        variants = engine.variants_for(c, select("grad", "bp1", "bp3", "bp4"), pick, ("dw", "db"))
+        n, m = c.X.shape
+        steps = ("Recompute step by step: z = w X + b, a = σ(z), δ = (a − y) ⊙ σ′(z) / m "
+                 f"(1, {m}), dw = δ Xᵀ (1, {n}), db = Σ δ over the samples (1, 1).")
+        hints = {"dw": {**HINTS["bp4"], "values": steps,
+                        "flat": f"∂E/∂w must have the shape of w, (1, {n}) — a 2-D row, not ({n},)"},
+                 "db": {**HINTS["bp3"], "values": steps}}
+        out.append(Example(
+            args=_neuron_args(c), expected=pick(c.right), variants=variants, m=m,
+            context=c.describe(), hints=hints,
+            shape_hint=(f"Here δ = ∂E/∂z is (1, {m}) and X is {c.X.shape}, so ∂E/∂w = δ Xᵀ is "
+                        f"(1, {m}) @ ({m}, {n}) → (1, {n}), the shape of w: note the transpose "
+                        f"on X. An elementwise product (*) needs equal shapes: write the shape "
+                        f"of every factor under your formula.")))
+    return out
+
+
+NEURON_GRADIENTS_SPEC = Exercise(
+    name="neuron_gradients", arg_names=("w", "b", "X", "y"),
+    outputs=(Output("dw"), Output("db")), examples=_gradient_examples,
+    forbidden=ownwork.Forbidden(_BACKPROP), references=_earlier("sigmoid", "sigmoid_prime", "neuron_forward"),
+    exact=True,
+    doc="(dw, db): ∂E/∂w = δ Xᵀ (1, n) and ∂E/∂b = Σ δ (1, 1), δ = (a − y) ⊙ σ′(z) / m.")
+
+
+# --- exercise 5: one step of gradient descent -----------------------------------------------------
+
+def _step_examples(seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 6))
     w, dw = rng.normal(0.0, 1.0, (1, n)), rng.normal(0.0, 1.0, (1, n))
     b, db = rng.normal(0.0, 1.0, (1, 1)), rng.normal(0.0, 1.0, (1, 1))
     lr = float(np.round(rng.uniform(0.05, 0.5), 3))
-    result = check.call(gradient_step, w.copy(), b.copy(), dw.copy(), db.copy(), lr,
-                        name="gradient_step", arg_names=["w", "b", "dw", "db", "lr"],
-                        forbidden=FORBIDDEN["gradient_step"])
-
-    def wrong(p, dp, P, dP):
-        return {
-            f"you moved uphill — gradient ascent, {P} + lr·{dP}. Gradient descent steps "
-            f"against the gradient: {P}_new = {P} − lr·{dP}": p + lr * dp,
-            f"the learning rate is missing: the step is lr·{dP}, not {dP}": p - dp,
-            f"you returned only the step −lr·{dP}, not the new value {P} − lr·{dP}": -lr * dp,
-            f"{P} came back unchanged: return the updated {P} − lr·{dP}": p,
-            f"you divided by the learning rate instead of multiplying: {P} − lr·{dP}": p - dp / lr,
-        }
-
-    check.check_outputs(result, (w - lr * dw, b - lr * db), name="gradient_step",
-                        names=("w_new", "b_new"),
-                        variants={"w_new": wrong(w, dw, "w", "dw"), "b_new": wrong(b, db, "b", "db")},
-                        context=f"(Inputs: w {w.shape}, b {b.shape}, dw {dw.shape}, "
-                                f"db {db.shape}, lr = {lr}.)")
+    variants = {"w_new": {}, "b_new": {}}
+    for mistake in select("step"):
+        step = mistake.replace["step"]
+        variants["w_new"][mistake.description] = step(w, dw, lr)
+        variants["b_new"][mistake.description] = step(b, db, lr)
+    return [Example(args=(w, b, dw, db, lr), expected=(w - lr * dw, b - lr * db), variants=variants,
+                    context=f"(Inputs: w {w.shape}, b {b.shape}, dw {dw.shape}, db {db.shape}, "
+                            f"lr = {lr}.)")]
 
 
-def check_train_neuron(train_neuron, seed=0) -> None:
-    """train_neuron(w, b, X, y, lr, epochs) -> (w, b, losses): full-batch gradient descent
-    from the given w, b; losses[k] is E before step k (len(losses) == epochs)."""
+GRADIENT_STEP_SPEC = Exercise(
+    name="gradient_step", arg_names=("w", "b", "dw", "db", "lr"),
+    outputs=(Output("w_new"), Output("b_new")), examples=_step_examples,
+    forbidden=ownwork.Forbidden((bp.Network.step, bp.Network.fit)),
+    doc="(w − lr·dw, b − lr·db) as new arrays; the arguments are left unchanged.")
+
+
+# --- exercise 6: training -------------------------------------------------------------------------
+
+def _losses(value, name):
+    """A list/array of numbers, one per epoch + 1, as a float array (N,)."""
     __tracebackhide__ = True
-    rng = np.random.default_rng(seed)
-    n, m = int(rng.integers(2, 4)), int(rng.integers(4, 7))
-    X = rng.normal(0.0, 1.0, (n, m))
-    y = (rng.normal(0.0, 1.0, (1, n)) @ X + rng.normal(0.0, 0.3, (1, m)) > 0).astype(float)
-    w0, b0 = rng.normal(0.0, 0.5, (1, n)), rng.normal(0.0, 0.5, (1, 1))
-    lr = float(np.round(rng.uniform(0.5, 2.0), 2))
-    epochs = int(rng.integers(12, 25))
-
-    result = check.call(train_neuron, w0.copy(), b0.copy(), X.copy(), y.copy(), lr, epochs,
-                        name="train_neuron", arg_names=["w", "b", "X", "y", "lr", "epochs"],
-                        forbidden=FORBIDDEN["train_neuron"])
-    context = (f"(Inputs: w {w0.shape}, b {b0.shape}, X {X.shape}, y {y.shape}, lr = {lr}, "
-               f"epochs = {epochs}.)")
-    ws, bs, losses = reference_train(w0, b0, X, y, lr, epochs + 1)
-    asc_w, asc_b, _ = reference_train(w0, b0, X, y, -lr, epochs)
-    big_w, big_b, _ = reference_train(w0, b0, X, y, lr, epochs, grad_scale=m)
-
-    def trajectory_variants(traj, asc, big, P):
-        return {
-            f"gradient ascent: {P} moved uphill ({P} + lr·d{P} instead of {P} − lr·d{P}) — "
-            f"check gradient_step": asc[epochs],
-            f"one step too few: {epochs - 1} updates instead of epochs = {epochs} — loop "
-            f"`for epoch in range(epochs):`": traj[epochs - 1],
-            f"one step too many: {epochs + 1} updates instead of epochs = {epochs} — loop "
-            f"`for epoch in range(epochs):`": traj[epochs + 1],
-            f"{P} was never updated: it is still the initial {P}. Calling gradient_step(...) "
-            f"changes nothing by itself — assign its result: "
-            f"`w, b = gradient_step(w, b, dw, db, lr)`": traj[0],
-            f"the gradients used were m = {m} times too large (the 1/m of the mean is missing) — "
-            f"make sure neuron_gradients passes its test": big[epochs],
-        }
-
-    values = ("Make sure neuron_gradients and gradient_step pass their tests, and that each "
-              "epoch (1) appends E for the current w, b, (2) computes dw, db at the current "
-              "w, b, (3) replaces w, b by gradient_step(w, b, dw, db, lr).")
-    if not isinstance(result, (tuple, list)) or len(result) != 3:
-        check.check_outputs(result, (ws[epochs], bs[epochs], losses[:epochs]),
-                            name="train_neuron", names=("w", "b", "losses"), context=context)
-    got_w, got_b, got_losses = result
-    check.check_array(got_w, ws[epochs], name="train_neuron", what="the final w",
-                      variants=trajectory_variants(ws, asc_w, big_w, "w"),
-                      hints={"values": values}, context=context)
-    check.check_array(got_b, bs[epochs], name="train_neuron", what="the final b",
-                      variants=trajectory_variants(bs, asc_b, big_b, "b"),
-                      hints={"values": values}, context=context)
-    _check_losses(got_losses, losses, epochs, m, context)
-
-
-def _check_losses(got, losses: list, epochs: int, m: int, context: str) -> None:
-    __tracebackhide__ = True
-    if got is None:
-        raise AssertionError(f"train_neuron: losses is None — return the list of losses as the "
-                             f"third value: `return w, b, losses`. {context}")
-    if not isinstance(got, (list, tuple, np.ndarray)) or np.ndim(got) == 0:
-        raise AssertionError(f"train_neuron: losses is {check.describe(got)}; it should be a "
-                             f"list of {epochs} numbers, E before each step. {context}")
+    if value is None:
+        raise AssertionError(f"{name}: losses is None — return the list of losses as the third "
+                             f"value: `return w, b, losses`.")
+    if not isinstance(value, (list, tuple, np.ndarray)) or np.ndim(value) == 0:
+        raise AssertionError(f"{name}: losses is {_check.describe(value)}; it should be a list "
+                             f"of numbers, the cost before training and after each epoch.")
     values = []
-    for k, item in enumerate(got):
+    for k, item in enumerate(value):
         try:
             arr = np.asarray(item, dtype=np.float64)
         except (TypeError, ValueError):
-            raise AssertionError(f"train_neuron: losses[{k}] is {check.describe(item)}, not a "
-                                 f"number. {context}") from None
+            raise AssertionError(f"{name}: losses[{k}] is {_check.describe(item)}, not a "
+                                 f"number.") from None
         if arr.size != 1:
             raise AssertionError(
-                f"train_neuron: losses[{k}] is {check.describe(item)}, but each loss is one "
-                f"number: E = 1/(2m) Σ (a − y)² adds up all m samples (np.mean or np.sum over "
-                f"everything). {context}")
+                f"{name}: losses[{k}] is {_check.describe(item)}, but each loss is one number: "
+                f"E = 1/(2m) Σ (a − y)² adds up all m samples (np.mean or np.sum over everything).")
         values.append(float(arr.reshape(())))
-    if len(values) != epochs:
-        extra = ""
-        if len(values) == epochs + 1:
-            extra = (" One loss too many: record E before each of the epochs steps (losses[0] is "
-                     "the loss of the initial w, b) and not again after the last step.")
-        elif len(values) == 0:
-            extra = " Did you forget `losses.append(...)` inside the loop?"
-        raise AssertionError(f"train_neuron: len(losses) is {len(values)} but epochs = {epochs}: "
-                             f"one loss per epoch, E before that epoch's step.{extra} {context}")
-    expected = np.array(losses[:epochs])
-    check.check_array(
-        np.array(values), expected, name="train_neuron", what="losses", m=m,
-        variants={
-            "the losses were recorded after each step; this course records E before each "
-            "step, so losses[0] is the loss of the initial w, b": np.array(losses[1:epochs + 1]),
-            "the ½ is missing from E = 1/(2m) Σ (a − y)²": 2 * expected,
-        },
-        hints={"m": "it looks like E was summed over the samples instead of averaged: "
-                    "E = 1/(2m) Σ (a − y)² (np.mean((a - y)**2) / 2)",
-               "1/m": "it looks like E was divided by m twice: E = 1/(2m) Σ (a − y)²",
-               "values": "losses[k] is E = 1/(2m) Σ (a − y)² for the w, b of epoch k, computed "
-                         "before that epoch's step."},
-        context=context)
+    return np.array(values)
+
+
+def _train_examples(seed):
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(2, 4)), int(rng.integers(4, 7))
+    c = engine.network_case(rng, [n, 1], m, weight_scale=0.5)
+    c = engine.Case(c.weights, c.biases, c.X,
+                    (rng.normal(0.0, 1.0, (1, n)) @ c.X + rng.normal(0.0, 0.3, (1, m)) > 0).astype(float))
+    lr = float(np.round(rng.uniform(0.5, 2.0), 2))
+    epochs = int(rng.integers(12, 25))
+    net = bp.Network.from_params(list(c.weights), list(c.biases))
+    history = net.fit(c.X, c.Y, epochs=epochs, lr=lr, batch_size=m, seed=0, progress=False)
+    expected = (net.weights[0], net.biases[0], np.array(history.loss, dtype=float))
+
+    names = ("w", "b", "losses")
+    variants: dict = {k: {} for k in names}
+
+    def add(desc, Ws, bs, costs, k=epochs):
+        variants["w"].setdefault(desc, Ws[k][0])
+        variants["b"].setdefault(desc, bs[k][0])
+        if costs is not None:
+            variants["losses"].setdefault(desc, np.array(costs))
+
+    Ws, bs, costs = engine.train(c, lr, epochs + 1)
+    add(f"one epoch too few: {epochs - 1} updates instead of epochs = {epochs} — loop "
+        f"`for epoch in range(epochs):`", Ws, bs, costs[:epochs], k=epochs - 1)
+    add(f"one epoch too many: {epochs + 1} updates instead of epochs = {epochs}", Ws, bs,
+        costs[:epochs + 2], k=epochs + 1)
+    add("the parameters were never updated: calling gradient_step(...) changes nothing by "
+        "itself — keep what it returns: `w, b = gradient_step(w, b, dw, db, lr)`", Ws, bs,
+        [costs[0]] * (epochs + 1), k=0)
+    for mistake in select("step.ascent", "step.no_lr", "grad", "bp1.no_prime"):
+        tW, tb, tc = engine.train(c, lr, epochs, **mistake.equations(c))
+        add(mistake.description, tW, tb, tc)
+    scale = engine.train(c, lr, epochs, grad=lambda a, y, loss: a - y)
+    add(f"the gradients were m = {m} times too large (the 1/m of the mean is missing)", *scale)
+    ok = np.array(costs[:epochs + 1])
+    variants["losses"].update({
+        "the losses were recorded before each step only: with the course's convention losses has "
+        "epochs + 1 entries — losses[0] is the cost before training and losses[k] the cost after "
+        "k epochs, so record once before the loop and once after every step": ok[:epochs],
+        "the losses were recorded after each step only: losses[0] must be the cost before any "
+        "step (epochs + 1 entries in all)": ok[1:],
+        "the ½ is missing from E = 1/(2m) Σ (a − y)²": 2 * ok,
+    })
+    hints = {"losses": {"m": "it looks like E was summed over the samples instead of averaged: "
+                             "E = 1/(2m) Σ (a − y)² (np.mean((a - y)**2) / 2)",
+                        "1/m": "it looks like E was divided by m twice: E = 1/(2m) Σ (a − y)²",
+                        "values": "losses[k] is E = 1/(2m) Σ (a − y)² for the w, b after k epochs "
+                                  "(losses[0]: the initial w, b)."}}
+    return [Example(args=(*_neuron_args(c), lr, epochs), expected=expected, variants=variants,
+                    m=m, hints=hints,
+                    context=f"(Inputs: w {c.weights[0].shape}, b (1, 1), X {c.X.shape}, "
+                            f"y {c.Y.shape}, lr = {lr}, epochs = {epochs}.)")]
+
+
+TRAIN_NEURON_SPEC = Exercise(
+    name="train_neuron", arg_names=("w", "b", "X", "y", "lr", "epochs"),
+    outputs=(Output("w"), Output("b"), Output("losses", _losses)), examples=_train_examples,
+    forbidden=ownwork.Forbidden((bp.Network.fit, bp.Network.step)),
+    references=_earlier("sigmoid", "sigmoid_prime", "neuron_forward", "neuron_gradients",
+                        "gradient_step"),
+    doc="(w, b, losses): full-batch gradient descent from w, b for `epochs` epochs; losses has "
+        "epochs + 1 entries, losses[k] = E after k epochs (losses[0]: before any step). The "
+        "caller's w and b are not changed.")
+
+
+# --- exercise 7: central differences -------------------------------------------------------------
+
+_FUNCTIONS = [  # (f, its exact gradient, how to describe it)
+    (lambda x: float(np.sum(x ** 3)), lambda x: 3 * x ** 2, "f(x) = Σ x³"),
+    (lambda x: float(np.sum(np.sin(x)) + np.sum(x) ** 2), lambda x: np.cos(x) + 2 * np.sum(x),
+     "f(x) = Σ sin x + (Σ x)²"),
+    (lambda x: float(np.exp(0.3 * x).sum()), lambda x: 0.3 * np.exp(0.3 * x), "f(x) = Σ e^(0.3x)"),
+]
+
+
+def _fd_examples(seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for k, (f, grad, text) in enumerate(_FUNCTIONS):
+        shape = [(int(rng.integers(2, 4)), int(rng.integers(2, 5))), (1, 1),
+                 (int(rng.integers(2, 6)), 1)][k]
+        x = rng.uniform(-2.0, 2.0, shape)
+        eps = [1e-6, 1e-3, 1e-4][k]
+        e_ = eps
+        fwd = np.zeros_like(x)
+        unhalved = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            xp, xm = x.copy(), x.copy()
+            xp[i] += e_
+            xm[i] -= e_
+            fwd[i] = (f(xp) - f(x)) / e_
+            unhalved[i] = (f(xp) - f(xm)) / e_
+        together = (f(x + e_) - f(x - e_)) / (2 * e_) * np.ones_like(x)
+        variants = {"gradient": {
+            "you used the forward difference (f(x + ε) − f(x))/ε: its error shrinks like ε; the "
+            "central difference (f(x + ε) − f(x − ε))/(2ε) is far more accurate (error like ε²)": fwd,
+            "the 2 in 2ε is missing: (f(x + ε) − f(x − ε))/(2ε) — the two points are 2ε apart": unhalved,
+            "you moved every entry of x at once: nudge ONE entry x[i] by ±ε at a time, and "
+            "record f's change in gradient[i]": together}}
+        out.append(Example(args=(f, x), kwargs={"eps": eps}, expected=(grad(x),),
+                           variants=variants,
+                           context=f"({text}, x of shape {x.shape}, eps = {eps}.)"))
+    return out
+
+
+CENTRAL_DIFFERENCE_SPEC = Exercise(
+    name="central_difference", arg_names=("f", "x"), outputs=(Output("gradient"),),
+    examples=_fd_examples,
+    forbidden=ownwork.Forbidden(_opt(bp.numerical_gradient, bp.check_gradients)),
+    doc="The gradient of a scalar f at x by central differences, (f(x + ε e_i) − f(x − ε e_i))/(2ε) "
+        "for every entry i; same shape as x; x is left unchanged.")
+
+
+# --- exercises 8 and 9: seed 004 ------------------------------------------------------------------
+
+def _seed004_examples(seed):
+    """Seed 004's 2-2-1 sigmoid network, one sample (m = 1): its own numbers, and random ones."""
+    rng = np.random.default_rng(seed)
+    cases = [engine.Case((np.array([[0.3, -0.2], [0.8, 0.5]]), np.array([[0.7, -1.2]])),
+                         (np.array([[0.1], [-0.3]]), np.array([[0.2]])),
+                         np.array([[0.6], [-0.4]]), np.array([[1.0]]))]
+    cases.append(engine.network_case(rng, [2, 2, 1], 1, weight_scale=1.5))
+    out = []
+    for c in cases:
+        pick = lambda s: (s.dW[0], s.db[0])  # noqa: E731
+        variants = engine.variants_for(c, select("grad", "bp1", "bp2", "bp3", "bp4"), pick,
+                                       ("dW1", "db1"))
+        out.append(Example(args=(c.weights[0], c.biases[0], c.weights[1], c.biases[1], c.X, c.Y),
+                           expected=pick(c.right), variants=variants, m=1,
+                           context=c.describe(), hints={"dW1": HINTS["bp4"], "db1": HINTS["bp3"]},
+                           shape_hint="W2 is (1, 2) and δ² is (1, 1): the error sent back to the "
+                                      "hidden layer is W2ᵀ δ², (2, 1) @ (1, 1) → (2, 1)."))
+    return out
+
+
+SEED004_HIDDEN_SPEC = Exercise(
+    name="seed004_hidden_gradients", arg_names=("W1", "b1", "W2", "b2", "x", "y"),
+    outputs=(Output("dW1"), Output("db1")), examples=_seed004_examples,
+    forbidden=ownwork.Forbidden(_BACKPROP),
+    references=_earlier("sigmoid", "sigmoid_prime", "neuron_forward", "neuron_gradients",
+                        "central_difference"),
+    exact=True,
+    doc="(dW1, db1) of seed 004's 2-2-1 sigmoid network for one sample, E = ½(out − y)², by the "
+        "chain rule (each factor once).")
+
+
+def _fixed_examples(seed):
+    rng = np.random.default_rng(seed)
+    D, H, K = int(rng.integers(3, 6)), int(rng.integers(2, 5)), int(rng.integers(1, 3))
+    m = int(rng.choice([k for k in range(3, 8) if k not in (D, H, K, 2 * D)]))
+    out = []
+    for mm in (m, 1):
+        c = engine.network_case(rng, [D, H, K], mm, activations=("relu", "identity"))
+        c = engine.Case(c.weights, c.biases, c.X, rng.normal(0.0, 1.0, (K, mm)), c.activations, "mse")
+        pick = lambda s: (s.dW[0], s.db[0], s.dW[1], s.db[1])  # noqa: E731
+        names = ("dW1", "db1", "dW2", "db2")
+        variants = engine.variants_for(c, select("grad", "bp1", "bp2", "bp3", "bp4"), pick, names)
+        out.append(Example(
+            args=(c.weights[0], c.biases[0], c.weights[1], c.biases[1], c.X, c.Y),
+            expected=pick(c.right), variants=variants, m=mm, context=c.describe(),
+            hints={"dW1": HINTS["bp4"], "dW2": HINTS["bp4"], "db1": HINTS["bp3"], "db2": HINTS["bp3"]},
+            shape_hint=(f"In the course's layout W1 is {c.weights[0].shape} (n_1, n_0) and used as "
+                        f"W1 @ X — not stored (D_in, H) and used as w1.T as in the seed.")))
+    return out
+
+
+SEED004_FIXED_SPEC = Exercise(
+    name="seed004_fixed_gradients", arg_names=("W1", "b1", "W2", "b2", "X", "Y"),
+    outputs=(Output("dW1"), Output("db1"), Output("dW2"), Output("db2")),
+    examples=_fixed_examples, forbidden=ownwork.Forbidden(_BACKPROP),
+    references=_earlier("central_difference"), exact=True,
+    doc="Seed 004's ReLU network, fixed and in the course's layout: (dW1, db1, dW2, db2) of "
+        "C = 1/(2m) Σ ||a² − y||² with a¹ = relu(W1 X + b1), a² = W2 a¹ + b2.")
+
+
+EXERCISES = {s.name: s for s in (
+    SIGMOID_SPEC, SIGMOID_PRIME_SPEC, NEURON_FORWARD_SPEC, NEURON_GRADIENTS_SPEC,
+    GRADIENT_STEP_SPEC, TRAIN_NEURON_SPEC, CENTRAL_DIFFERENCE_SPEC, SEED004_HIDDEN_SPEC,
+    SEED004_FIXED_SPEC)}
+
+check_sigmoid = engine.checker(SIGMOID_SPEC)
+check_sigmoid_prime = engine.checker(SIGMOID_PRIME_SPEC)
+check_neuron_forward = engine.checker(NEURON_FORWARD_SPEC)
+check_neuron_gradients = engine.checker(NEURON_GRADIENTS_SPEC)
+check_gradient_step = engine.checker(GRADIENT_STEP_SPEC)
+check_train_neuron = engine.checker(TRAIN_NEURON_SPEC)
+check_central_difference = engine.checker(CENTRAL_DIFFERENCE_SPEC)
+check_seed004_hidden_gradients = engine.checker(SEED004_HIDDEN_SPEC)
+check_seed004_fixed_gradients = engine.checker(SEED004_FIXED_SPEC)

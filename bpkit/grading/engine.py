@@ -1,0 +1,355 @@
+"""One grading engine for every stage: cases, exercise specs, and the runner.
+
+A stage's neuron, three-layer net and L-layer net are all :class:`bpkit.Network`\\ s, and
+their classic mistakes are mistakes *of an equation* (BP1 without σ′, BP2 without the
+transpose, BP3 over the wrong axis, a step uphill …). So grading is declarative:
+
+* a :class:`Case` is a network and a batch drawn from a seed; its right answers come from
+  bpkit itself (``Network.forward``/``backward``/``fit``), never a hand re-derivation;
+* :meth:`Case.solve` recomputes the same quantities with *one equation replaced by a wrong
+  one* — that is how every mistake of the catalogue (:mod:`.mistakes`) gets its value;
+* an :class:`Exercise` says what the student's function takes and returns, which mistakes
+  apply, what it may not call, and which earlier exercises it may build on;
+* :func:`check` runs the student's function on every example of a seed, compares every
+  returned value (name, shape, exact / close / max |difference|) and names the likely
+  mistake. A stage module is its specs plus the mistakes new in that stage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace as _dc_replace
+from functools import cached_property
+from types import SimpleNamespace
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+import bpkit as bp
+
+from . import check as _check
+from . import ownwork
+
+__all__ = ["Case", "Example", "Output", "Exercise", "network_case", "check", "checker",
+           "equations", "train"]
+
+
+# --- the equations, composable ----------------------------------------------------------------
+# The defaults are the course's equations; a mistake replaces one of them. Right answers never
+# come from here but from bpkit's Network (tests check that the defaults agree with it).
+
+def _act(z, name):
+    return bp.get_activation(name).f(z)
+
+
+def _prime(z, name):
+    return bp.get_activation(name).prime(z)
+
+
+def equations(**replace) -> SimpleNamespace:
+    """The equations of a forward and backward pass, with any of them replaced::
+
+        weighted_input(W, a_prev, b)      z = W a + b
+        activation(z, name)               a = σ(z)
+        grad(a, y, loss)                  ∇_a C
+        prime(z, name)                    σ′(z), used by bp1 and bp2
+        bp1(grad_a, z, name, prime)       δ^L = ∇_a C ⊙ σ′(z^L)
+        bp2(W_next, delta_next, z, name, prime)   δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ σ′(z^l)
+        bp3(delta)                        Σ_samples δ
+        bp4(delta, a_prev)                δ (a^(l−1))ᵀ
+        step(p, dp, lr)                   p − lr dp
+    """
+    eq = SimpleNamespace(
+        weighted_input=lambda W, a, b: W @ a + b,
+        activation=_act,
+        grad=lambda a, y, loss: (a - y) / a.shape[1] if loss == "mse"
+        else (a - y) / (a * (1 - a) * a.shape[1]),
+        prime=_prime,
+        bp1=lambda g, z, name, prime: g * prime(z, name),
+        bp2=lambda W, d, z, name, prime: (W.T @ d) * prime(z, name),
+        bp3=lambda d: d.sum(axis=1, keepdims=True),
+        bp4=lambda d, a: d @ a.T,
+        step=lambda p, dp, lr: p - lr * dp,
+    )
+    for key, f in replace.items():
+        if not hasattr(eq, key):
+            raise KeyError(f"no equation called {key!r}")
+        setattr(eq, key, f)
+    return eq
+
+
+@dataclass(frozen=True)
+class Case:
+    """A network and a batch: weights[l−1] = W^l, biases[l−1] = b^l, X (n_0, m), Y (n_L, m)."""
+    weights: tuple
+    biases: tuple
+    X: np.ndarray
+    Y: np.ndarray
+    activations: tuple = ("sigmoid",)
+    loss: str = "mse"
+
+    @property
+    def m(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def L(self) -> int:
+        return len(self.weights)
+
+    @cached_property
+    def net(self) -> bp.Network:
+        acts = self.activations[0] if len(self.activations) == 1 else list(self.activations)
+        return bp.Network.from_params(list(self.weights), list(self.biases),
+                                      activations=acts, loss=self.loss)
+
+    @cached_property
+    def right(self) -> SimpleNamespace:
+        """bpkit's answers: z, a, delta, dW, db (lists, as Network names them) and cost."""
+        fwd, g = self.net.forward(self.X), self.net.backward(self.X, self.Y)
+        return SimpleNamespace(z=list(fwd.z), a=list(fwd.a), delta=list(g.delta), dW=list(g.dW),
+                               db=list(g.db), cost=self.net.loss(self.X, self.Y))
+
+    def solve(self, **replace) -> SimpleNamespace:
+        """The same quantities as :attr:`right`, computed with equations replaced."""
+        return _solve(self.weights, self.biases, self.X, self.Y, self.activations, self.loss,
+                      equations(**replace))
+
+    def describe(self, names: Sequence[str] | None = None) -> str:
+        """'(Inputs: W (1, 3), b (1, 1), X (3, 5), Y (1, 5) — m = 5 samples.)'"""
+        parts = []
+        if self.L == 1 and names is None:
+            names = ("w", "b", "X", "y")
+        if names is not None:
+            shapes = [self.weights[0].shape, self.biases[0].shape, self.X.shape, self.Y.shape]
+            parts = [f"{n} {s}" for n, s in zip(names, shapes)]
+        else:
+            for l, (W, b) in enumerate(zip(self.weights, self.biases), 1):
+                parts += [f"W{l} {W.shape}", f"b{l} {b.shape}"]
+            parts += [f"X {self.X.shape}", f"Y {self.Y.shape}"]
+        return f"(Inputs: {', '.join(parts)} — m = {self.m} sample{'s' if self.m != 1 else ''}.)"
+
+
+def _solve(weights, biases, X, Y, activations, loss, eq) -> SimpleNamespace:
+    acts = [activations[0]] * len(weights) if len(activations) == 1 else list(activations)
+    z, a = [], [X]
+    for W, b, name in zip(weights, biases, acts):
+        z.append(eq.weighted_input(W, a[-1], b))
+        a.append(eq.activation(z[-1], name))
+    deltas = [eq.bp1(eq.grad(a[-1], Y, loss), z[-1], acts[-1], eq.prime)]
+    for l in range(len(weights) - 1, 0, -1):
+        deltas.insert(0, eq.bp2(weights[l], deltas[0], z[l - 1], acts[l - 1], eq.prime))
+    diff = a[-1] - Y
+    cost = float(np.sum(diff * diff) / (2 * X.shape[1])) if loss == "mse" else float("nan")
+    return SimpleNamespace(z=z, a=a, delta=deltas, dW=[eq.bp4(d, ap) for d, ap in zip(deltas, a)],
+                           db=[eq.bp3(d) for d in deltas], cost=cost)
+
+
+def network_case(rng: np.random.Generator, sizes: Sequence[int], m: int,
+                 activations=("sigmoid",), loss: str = "mse", weight_scale: float = 1.0,
+                 min_error: float = 0.05) -> Case:
+    """A random network with the given sizes and a batch of m samples. Targets lie in [0, 1]
+    and keep |a^L − y| ≥ min_error, so no entry of δ^L is nearly zero (a mistake that zeroes
+    or scales one entry stays visible)."""
+    weights = tuple(rng.normal(0.0, weight_scale, (n, k)) for k, n in zip(sizes[:-1], sizes[1:]))
+    biases = tuple(rng.normal(0.0, 0.5, (n, 1)) for n in sizes[1:])
+    X = rng.normal(0.0, 1.0, (sizes[0], m))
+    case = Case(weights, biases, X, np.zeros((sizes[-1], m)), tuple(activations), loss)
+    out = case.net.predict(X)
+    Y = rng.uniform(0.0, 1.0, out.shape)
+    for _ in range(100):
+        near = np.abs(out - Y) < min_error
+        if not near.any():
+            break
+        Y[near] = rng.uniform(0.0, 1.0, int(near.sum()))
+    return _dc_replace(case, Y=Y)
+
+
+def train(case: Case, lr: float, epochs: int, **replace) -> tuple[list, list, list]:
+    """Full-batch gradient descent composed from the equations (with any replaced), for the
+    wrong variants of a training exercise. Returns (weights, biases, costs): the parameters
+    after each epoch k = 0 … epochs and the cost at each of them (costs[0]: before any step)."""
+    eq = equations(**{k: v for k, v in replace.items() if k != "train"})
+    W, b = list(case.weights), list(case.biases)
+    Ws, bs, costs = [list(W)], [list(b)], []
+    for k in range(epochs + 1):
+        sol = _solve(W, b, case.X, case.Y, case.activations, case.loss, eq)
+        costs.append(sol.cost)
+        if k == epochs:
+            break
+        W = [eq.step(p, dp, lr) for p, dp in zip(W, sol.dW)]
+        b = [eq.step(p, dp, lr) for p, dp in zip(b, sol.db)]
+        Ws.append(list(W))
+        bs.append(list(b))
+    return Ws, bs, costs
+
+
+# --- exercise specs ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Output:
+    """One value an exercise returns. ``coerce`` turns what the student returned into an
+    array (or raises AssertionError with a message), for outputs that may legitimately be
+    lists, e.g. a list of losses."""
+    name: str
+    coerce: Callable[[Any], np.ndarray] | None = None
+
+
+@dataclass
+class Example:
+    """One call of the student's function: its arguments, the right results, and the wrong
+    results each named mistake would give (per output: {description: value})."""
+    args: tuple
+    expected: tuple
+    variants: dict = field(default_factory=dict)
+    m: int | None = None
+    context: str = ""
+    hints: dict = field(default_factory=dict)      # per output: {generic kind: hint}
+    shape_hint: str | None = None
+    error_hint: str | None = None                  # what to add when the function raises
+    kwargs: dict = field(default_factory=dict)
+
+
+def variants_for(case: Case, mistakes: Iterable, outputs: Callable[[SimpleNamespace], tuple],
+                 names: Sequence[str]) -> dict:
+    """{output name: {description: wrong value}} for every mistake that can be told apart from
+    the right answer on this case. ``outputs`` picks the exercise's results from a solution
+    (as computed by :meth:`Case.solve`); a mistake is a :class:`.mistakes.Mistake`."""
+    right = outputs(case.right)
+    out: dict = {n: {} for n in names}
+    for mistake in mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                wrong = outputs(mistake.solve(case))
+        except (ValueError, IndexError, FloatingPointError, ZeroDivisionError):
+            continue    # the mistake fails on these shapes: the student sees a shape error
+        for n, w, r in zip(names, wrong, right):
+            w = np.asarray(w, dtype=np.float64)
+            if not (np.all(np.isfinite(w)) and not _check.close(w, r)):
+                continue
+            out[n].setdefault(mistake.description, w)
+    return out
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What a check needs to know about one graded function.
+
+    name, arg_names: the function and its parameters, as the notebook defines them.
+    outputs: what it returns; one Output means a single value, several mean a tuple.
+    examples: seed -> the examples to run (see :class:`Example`).
+    forbidden: what the answer may not use (the own-work rule, see :mod:`.ownwork`).
+    references: {name: reference} for earlier exercises: while the check runs, the student's
+        own versions of these are replaced, so an earlier slip does not cost twice.
+    warning_hint / error_hint: what to say when NumPy warns / the function raises.
+    explain_warnings: (fn, example, outcome) -> message, for a warning that needs a
+        stage-specific explanation (e.g. np.where evaluating both branches).
+    exact: the answer is a derivative computed by backpropagation, so it must agree with
+        bpkit's to rounding (relative 1e-11), far tighter than finite differences can.
+    """
+    name: str
+    arg_names: tuple
+    outputs: tuple
+    examples: Callable[[int], list]
+    forbidden: ownwork.Forbidden = field(default_factory=ownwork.Forbidden)
+    references: Mapping[str, Callable] = field(default_factory=dict)
+    warning_hint: str | None = None
+    error_hint: str | None = None
+    explain_warnings: Callable | None = None
+    allow_mutation: bool = False
+    exact: bool = False
+    doc: str = ""
+
+
+def _swap_note(names: list[str]) -> str:
+    if not names:
+        return ""
+    listed = ", ".join(names)
+    return (f"\n(While this check ran, your earlier function{'s' if len(names) > 1 else ''} "
+            f"{listed} {'were' if len(names) > 1 else 'was'} replaced by the reference "
+            f"version{'s' if len(names) > 1 else ''}, so the problem above is in {{name}} "
+            f"itself.)")
+
+
+def check(spec: Exercise, fn: Callable, seed: int = 0) -> None:
+    """Run ``fn`` on every example of ``seed`` and raise an AssertionError that names the
+    likely mistake and shows every returned value against the right one."""
+    __tracebackhide__ = True
+    if fn is None or not callable(fn):
+        raise AssertionError(f"{spec.name} is {_check.describe(fn)}, not a function. Run the "
+                             f"cell that defines `def {spec.name}(...)`, and don't assign "
+                             f"anything else to the name {spec.name} afterwards.")
+    for ex in spec.examples(seed):
+        outcome = _check.run(fn, *[_copy(a) for a in ex.args], forbidden=spec.forbidden,
+                             arg_names=spec.arg_names, references=spec.references, **ex.kwargs)
+        note = _swap_note(outcome.swapped).format(name=spec.name)
+        try:
+            _judge(spec, fn, ex, outcome)
+        except AssertionError as err:
+            raise AssertionError(f"{err}{note}") from err.__cause__
+
+
+def _copy(a):
+    return a.copy() if isinstance(a, np.ndarray) else a
+
+
+def _judge(spec: Exercise, fn, ex: Example, outcome: _check.Outcome) -> None:
+    __tracebackhide__ = True
+    name = spec.name
+    args_desc = _check.argument_shapes(ex.args, spec.arg_names)
+    if outcome.forbidden is not None:
+        raise AssertionError(ownwork.message(name, *outcome.forbidden)) from outcome.error
+    if outcome.error is not None:
+        raise AssertionError(_check.exception_message(
+            name, outcome.error, args_desc, ex.shape_hint, ex.error_hint or spec.error_hint)
+            + (f" {ex.context}" if ex.context else "")) from outcome.error
+    if outcome.warnings:
+        special = spec.explain_warnings(fn, ex, outcome) if spec.explain_warnings else None
+        raise AssertionError(special or _check.warning_message(
+            name, outcome.warnings, args_desc, spec.warning_hint))
+    result = outcome.result
+    names = tuple(o.name for o in spec.outputs)
+    if len(spec.outputs) == 1:
+        got = _coerce(spec.outputs[0], result, name)
+        _check.check_array(got, ex.expected[0], name=name, what=names[0], m=ex.m,
+                           variants=ex.variants.get(names[0]), hints=ex.hints.get(names[0]),
+                           context=ex.context)
+    else:
+        if isinstance(result, (tuple, list)) and len(result) == len(names):
+            result = tuple(_coerce(o, r, name) for o, r in zip(spec.outputs, result))
+        _check.check_outputs(result, ex.expected, name=name, names=names, m=ex.m,
+                             variants=ex.variants, hints=ex.hints, context=ex.context)
+    if outcome.mutated and not spec.allow_mutation:
+        raise AssertionError(_check.mutation_message(name, outcome.mutated))
+    if spec.exact:
+        got = result if len(spec.outputs) > 1 else (result,)
+        for what, g, e in zip(names, got, ex.expected):
+            g, e = np.asarray(g, dtype=np.float64), np.asarray(e, dtype=np.float64)
+            rel = float(np.max(np.abs(g - e))) / max(float(np.max(np.abs(e))), 1e-300)
+            if rel > EXACT:
+                raise AssertionError(
+                    f"{name}: {what} agrees with the exact gradient only to a relative "
+                    f"{rel:.1e}. That is what finite differences give (their error is about "
+                    f"ε² or rounding/ε), not backpropagation, whose chain rule is exact up to "
+                    f"rounding (about 1e-15). Compute the gradient with the chain rule; keep "
+                    f"finite differences for checking it. {ex.context}".rstrip())
+
+
+# A backpropagated gradient, however it is written (loops, einsum, a(1 − a)), agrees with
+# bpkit's to about 1e-14 relative on the checks' cases; central differences reach 1e-10 at best.
+EXACT = 1e-11
+
+
+def _coerce(output: Output, value, name: str):
+    __tracebackhide__ = True
+    return output.coerce(value, name) if output.coerce is not None else value
+
+
+def checker(spec: Exercise) -> Callable:
+    """``check_<name>(fn, seed=0)``: the spec's check as a plain function for test cells."""
+    def check_fn(fn, seed=0):
+        __tracebackhide__ = True
+        check(spec, fn, seed)
+    check_fn.__name__ = check_fn.__qualname__ = f"check_{spec.name}"
+    check_fn.__doc__ = (f"Check {spec.name}({', '.join(spec.arg_names)}) on the examples drawn "
+                        f"from ``seed``; raise an AssertionError naming the likely mistake.\n\n"
+                        f"{spec.doc}")
+    check_fn.spec = spec
+    return check_fn
