@@ -23,6 +23,7 @@ def course(tmp_path, monkeypatch):
     monkeypatch.setattr(mod, "PYTHON", venv / "bin" / "python")
     monkeypatch.setattr(mod, "STAMP", venv / ".stamp")
     (tmp_path / "requirements-lock.txt").write_text("numpy==2.2.6\n")
+    (tmp_path / "nbgrader_config.py").write_text("")    # generate copies it to its scratch course
     calls = []
     mod.uv_on_index, mod.uv_exit = True, 0               # what `pip install uv` and uv will do
 
