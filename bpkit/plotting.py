@@ -73,16 +73,23 @@ def plot_activation(name, z=None, ax=None):
 
 
 # --------------------------------------------------------------------------- history
+_CURVES = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
 def _series(history, key: str) -> np.ndarray:
     """history.key (or history[key] for a dict) as a 1-D float array; empty if absent."""
     value = history.get(key) if isinstance(history, Mapping) else getattr(history, key, None)
     if value is None:
         return np.empty(0)
-    value = np.asarray(value, dtype=np.float64)
-    if value.ndim != 1:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"plot_history: history.{key} must be a list of numbers, got "
+                        f"{type(value).__name__} {str(value)[:40]!r}") from None
+    if array.ndim != 1:
         raise ValueError(f"plot_history: history.{key} must be a flat list of numbers, "
-                         f"got shape {value.shape}")
-    return value
+                         f"got shape {array.shape}")
+    return array
 
 
 def _spans_decades(values: np.ndarray, decades: float = 2.0) -> bool:
@@ -102,11 +109,16 @@ def plot_history(history, ax=None):
     dashed: a training loss that keeps falling while the validation loss rises is
     overfitting.
 
+    The x axis counts epochs *completed*: value k was recorded after k epochs of updates,
+    so the curve starts at epoch 0, the cost before training (as ``Network.fit`` records
+    it: E epochs give E + 1 values).
+
     Parameters
     ----------
-    history : object with attributes (or dict with keys)
-        ``loss`` (list of floats, one per epoch, required), and optionally ``accuracy``,
-        ``val_loss``, ``val_accuracy`` (lists, possibly empty, or None).
+    history : History, object with attributes, dict with keys, or a plain list of losses
+        ``loss`` (list of floats, required), and optionally ``accuracy``, ``val_loss``,
+        ``val_accuracy`` (lists, possibly empty, or None). A list or 1-D array is
+        taken as the losses alone.
     ax : matplotlib Axes, optional
 
     Returns
@@ -115,15 +127,21 @@ def plot_history(history, ax=None):
         a twin Axes sharing the epoch axis (``ax.figure.axes[-1]``), which then also
         carries the one legend that lists every curve.
     """
+    if isinstance(history, (list, tuple, np.ndarray)):
+        history = {"loss": history}
+    elif not isinstance(history, Mapping) and not any(hasattr(history, k) for k in _CURVES):
+        raise TypeError(f"plot_history: history must be what Network.fit returns, a dict "
+                        f"with a 'loss' list, or a list of losses; got {type(history).__name__}")
     loss = _series(history, "loss")
     if loss.size == 0:
-        raise ValueError("plot_history: history.loss is empty or missing; nothing to plot")
-    curves = {key: _series(history, key) for key in ("val_loss", "accuracy", "val_accuracy")}
+        raise ValueError("plot_history: history.loss is empty or missing; nothing to plot "
+                         "(pass the History that Network.fit returns, or a list of losses)")
+    curves = {key: _series(history, key) for key in _CURVES[1:]}
 
     ax = _axes(ax)
 
-    def epochs(values):  # epochs count from 1: the value recorded after each epoch
-        return np.arange(1, values.size + 1)
+    def epochs(values):  # value k was recorded after k epochs: 0 is before training
+        return np.arange(values.size)
 
     ax.plot(epochs(loss), loss, color="C0", label="loss")
     if curves["val_loss"].size:
@@ -131,7 +149,7 @@ def plot_history(history, ax=None):
                 label="val loss")
     if _spans_decades(np.concatenate([loss, curves["val_loss"]])):
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel("epochs completed")
     ax.set_ylabel("loss")
     ax.grid(True, alpha=0.3)
 

@@ -134,14 +134,15 @@ def test_fit_reaches_95_percent_on_held_out_digits(acts, loss, lr):
                       validation=(X_test, Y_test))
     assert net.accuracy(X_test, Y_test) >= 0.95
     assert history.val_accuracy[-1] == net.accuracy(X_test, Y_test)
-    assert len(history.loss) == len(history.val_loss) == 20
+    assert len(history.loss) == len(history.val_loss) == 20 + 1      # loss[0]: before training
+    assert history.epochs == 20
 
 
 def test_fit_records_no_accuracy_for_regression():
     X = np.linspace(-1, 1, 10).reshape(1, -1)
     net = bp.Network([1, 4, 1], activations=["tanh", "identity"], seed=0)
     history = net.fit(X, 0.3 * X, epochs=3, lr=0.1, progress=False)
-    assert len(history.loss) == 3 and history.accuracy == []
+    assert len(history.loss) == 3 + 1 and history.accuracy == []
 
 
 def test_fit_progress_bar_can_be_turned_off(capsys):
@@ -227,9 +228,9 @@ def test_bad_sizes_and_hyperparameters():
         bp.Network([3])
     net = bp.Network([2, 1], seed=0)
     X, Y = bp.datasets.xor()
-    with pytest.raises(ValueError, match="learning rate lr must be a positive number"):
+    with pytest.raises(ValueError, match=r"fit: the learning rate lr must be > 0.0, got -1.0"):
         net.fit(X, Y, lr=-1.0, progress=False)
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match=r"fit: batch_size must be an integer >= 1, got 0"):
         net.fit(X, Y, batch_size=0, progress=False)
     with pytest.raises(ValueError, match=r"W\^1 ← W\^1 − lr ∂C/∂W\^1: W\^1 is \(1, 2\) but its gradient is \(2, 1\)"):
         net.step(bp.Gradients(dW=[np.ones((2, 1))], db=[np.ones((1, 1))], delta=[]), lr=0.1)

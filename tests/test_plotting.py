@@ -70,9 +70,9 @@ def _history(epochs=30, accuracy=True, val=False, loss=None):
 def test_plot_history_loss_only():
     ax = plot_history(_history(accuracy=False))
     _assert_labelled(ax)
-    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
+    assert ax.get_xlabel() == "epochs completed" and ax.get_ylabel() == "loss"
     assert len(ax.figure.axes) == 1 and len(ax.lines) == 1
-    np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.arange(1, 31))  # epochs from 1
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.arange(30))  # loss[0]: before training
     assert ax.get_yscale() == "linear"
 
 
@@ -116,7 +116,22 @@ def test_plot_history_of_a_real_fit():
     history = net.fit(X, Y, epochs=5, lr=1.0, seed=0, progress=False)
     ax = plot_history(history)
     _assert_labelled(ax)
-    assert len(ax.lines) == 1 and ax.lines[0].get_xdata().size == 5
+    assert len(ax.lines) == 1
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.arange(5 + 1))   # epochs 0 … 5
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), history.loss)
+
+
+def test_plot_history_of_a_plain_list_of_losses():
+    ax = plot_history([0.5, 0.4, 0.35])
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 1, 2])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [0.5, 0.4, 0.35])
+
+
+def test_plot_history_explains_what_it_cannot_plot():
+    with pytest.raises(TypeError, match=r"plot_history: history must be what Network.fit returns.*got int"):
+        plot_history(3)
+    with pytest.raises(TypeError, match=r"plot_history: history.loss must be a list of numbers, got list"):
+        plot_history({"loss": ["a", "b"]})
 
 
 # --------------------------------------------------------------------------- boundary
