@@ -276,7 +276,8 @@ def check(spec: Exercise, fn: Callable, seed: int = 0) -> None:
         raise AssertionError(f"{spec.name} is {_check.describe(fn)}, not a function. Run the "
                              f"cell that defines `def {spec.name}(...)`, and don't assign "
                              f"anything else to the name {spec.name} afterwards.")
-    for ex in spec.examples(seed):
+    examples = spec.examples(seed)
+    for ex in examples:
         outcome = _check.run(fn, *[_copy(a) for a in ex.args], forbidden=spec.forbidden,
                              arg_names=spec.arg_names, references=spec.references, **ex.kwargs)
         note = _swap_note(outcome.swapped).format(name=spec.name)
@@ -284,6 +285,7 @@ def check(spec: Exercise, fn: Callable, seed: int = 0) -> None:
             _judge(spec, fn, ex, outcome)
         except AssertionError as err:
             raise AssertionError(f"{err}{note}") from err.__cause__
+    print(f"✓ {spec.name} is right on all {len(examples)} examples of seed {seed}.")
 
 
 def _copy(a):

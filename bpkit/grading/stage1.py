@@ -326,6 +326,16 @@ def _train_examples(seed):
             variants["losses"].setdefault(desc, np.array(costs))
 
     Ws, bs, costs = engine.train(c, lr, epochs + 1)
+    ok = np.array(costs[:epochs + 1])
+    variants["losses"].update(  # first: they win over equal values below
+        {
+        "the losses were recorded before each step only: with the course's convention losses has "
+        "epochs + 1 entries — losses[0] is the cost before training and losses[k] the cost after "
+        "k epochs, so record once before the loop and once after every step": ok[:epochs],
+        "the losses were recorded after each step only: losses[0] must be the cost before any "
+        "step (epochs + 1 entries in all)": ok[1:],
+        "the ½ is missing from E = 1/(2m) Σ (a − y)²": 2 * ok,
+    })
     add(f"one epoch too few: {epochs - 1} updates instead of epochs = {epochs} — loop "
         f"`for epoch in range(epochs):`", Ws, bs, costs[:epochs], k=epochs - 1)
     add(f"one epoch too many: {epochs + 1} updates instead of epochs = {epochs}", Ws, bs,
@@ -338,15 +348,6 @@ def _train_examples(seed):
         add(mistake.description, tW, tb, tc)
     scale = engine.train(c, lr, epochs, grad=lambda a, y, loss: a - y)
     add(f"the gradients were m = {m} times too large (the 1/m of the mean is missing)", *scale)
-    ok = np.array(costs[:epochs + 1])
-    variants["losses"].update({
-        "the losses were recorded before each step only: with the course's convention losses has "
-        "epochs + 1 entries — losses[0] is the cost before training and losses[k] the cost after "
-        "k epochs, so record once before the loop and once after every step": ok[:epochs],
-        "the losses were recorded after each step only: losses[0] must be the cost before any "
-        "step (epochs + 1 entries in all)": ok[1:],
-        "the ½ is missing from E = 1/(2m) Σ (a − y)²": 2 * ok,
-    })
     hints = {"losses": {"m": "it looks like E was summed over the samples instead of averaged: "
                              "E = 1/(2m) Σ (a − y)² (np.mean((a - y)**2) / 2)",
                         "1/m": "it looks like E was divided by m twice: E = 1/(2m) Σ (a − y)²",
