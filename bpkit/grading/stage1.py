@@ -404,7 +404,11 @@ def _fd_examples(seed):
             "the 2 in 2ε is missing: (f(x + ε) − f(x − ε))/(2ε) — the two points are 2ε apart": unhalved,
             "you moved every entry of x at once: nudge ONE entry x[i] by ±ε at a time, and "
             "record f's change in gradient[i]": together}}
-        out.append(Example(args=(f, x), kwargs={"eps": eps}, expected=(grad(x),),
+        # the right answer is the central difference itself (at this ε), checked against the
+        # exact gradient, so a correct answer matches to rounding whatever ε is
+        right = bp.numerical_gradient(f, x.copy(), eps=eps)
+        assert np.allclose(right, grad(x), rtol=1e-4, atol=1e-6)
+        out.append(Example(args=(f, x), kwargs={"eps": eps}, expected=(right,),
                            variants=variants,
                            context=f"({text}, x of shape {x.shape}, eps = {eps}.)"))
     return out
