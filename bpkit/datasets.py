@@ -25,25 +25,44 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._checks import integer as _check_int, real as _check_real
+from . import _checks
 
 __all__ = ["xor", "moons", "circles", "spiral", "digits", "one_hot", "to_labels"]
 
 
-def _sklearn_seed(seed) -> int:
+def _sklearn_seed(func: str, seed) -> int:
     """An int seed for scikit-learn's ``random_state``, drawn from ``default_rng(seed)``.
 
     Going through ``np.random.default_rng`` gives every function here the same meaning
-    for ``seed`` (an int, ``None`` for fresh randomness, or a ``Generator``).
+    for ``seed`` (an int >= 0, ``None`` for fresh randomness, or a ``Generator``).
     """
-    return int(np.random.default_rng(seed).integers(2**31 - 1))
+    return int(np.random.default_rng(_checks.seed(func, seed)).integers(2**31 - 1))
 
 
-def _columns(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _columns(func: str, noise: float, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's rows-are-samples (m, n) and (m,) to the course's (n, m) and (1, m)."""
     X = np.ascontiguousarray(X.T, dtype=np.float64)
     Y = np.asarray(y, dtype=np.float64).reshape(1, -1)
+    _finite_points(func, noise, X)
     return X, Y
+
+
+def _finite_points(func: str, noise: float, X: np.ndarray) -> None:
+    """A noise so large that the points overflow float64 is a mistake: say so."""
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{func}: noise={noise:g} pushes points beyond float64's range "
+                         f"(≈ 1.8e308); the data span about 1, so noise of 0.1–0.3 is typical.")
+
+
+# Arrays larger than this many float64s (800 MB) are surely a typo (m=10**9): refuse them
+# with the size, rather than let NumPy fail with a MemoryError that names no argument.
+MAX_ENTRIES = 10**8
+
+
+def _check_size(func: str, what: str, count: int, rows: int) -> None:
+    if count * rows > MAX_ENTRIES:
+        raise ValueError(f"{func}: {what} = {count:,} would make {count * rows:,} float64 "
+                         f"entries ({8 * count * rows / 2**30:.3g} GiB); the limit is {MAX_ENTRIES:,}.")
 
 
 # --------------------------------------------------------------------------- toy sets
@@ -87,9 +106,12 @@ def moons(m: int = 200, noise: float = 0.1, seed=0) -> tuple[np.ndarray, np.ndar
     """
     from sklearn.datasets import make_moons  # imported here: sklearn is slow to import
 
-    m = _check_int("moons", "m", m, 1)
-    noise = _check_real("moons", "noise", noise, 0.0)
-    return _columns(*make_moons(n_samples=m, noise=noise, random_state=_sklearn_seed(seed)))
+    m = _checks.integer("moons", "m", m, 1)
+    _check_size("moons", "m", m, 3)
+    noise = _checks.real("moons", "noise", noise, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge noise is refused below
+        return _columns("moons", noise, *make_moons(n_samples=m, noise=noise,
+                                                     random_state=_sklearn_seed("moons", seed)))
 
 
 def circles(m: int = 200, noise: float = 0.1, factor: float = 0.5,
@@ -116,11 +138,13 @@ def circles(m: int = 200, noise: float = 0.1, factor: float = 0.5,
     """
     from sklearn.datasets import make_circles  # imported here: sklearn is slow to import
 
-    m = _check_int("circles", "m", m, 1)
-    noise = _check_real("circles", "noise", noise, 0.0)
-    factor = _check_real("circles", "factor", factor, 0.0, 1.0, high_inclusive=False)
-    return _columns(*make_circles(n_samples=m, noise=noise, factor=factor,
-                                  random_state=_sklearn_seed(seed)))
+    m = _checks.integer("circles", "m", m, 1)
+    _check_size("circles", "m", m, 3)
+    noise = _checks.real("circles", "noise", noise, 0.0)
+    factor = _checks.real("circles", "factor", factor, 0.0, 1.0, high_inclusive=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge noise is refused below
+        return _columns("circles", noise, *make_circles(n_samples=m, noise=noise, factor=factor,
+                                                         random_state=_sklearn_seed("circles", seed)))
 
 
 def spiral(m_per_class: int = 100, classes: int = 3, noise: float = 0.2,
@@ -150,15 +174,18 @@ def spiral(m_per_class: int = 100, classes: int = 3, noise: float = 0.2,
     Y : ndarray, shape (classes, classes * m_per_class)
         One-hot targets: ``Y[j, i] == 1.0`` exactly when column ``i`` lies on arm ``j``.
     """
-    n = _check_int("spiral", "m_per_class", m_per_class, 1)
-    k = _check_int("spiral", "classes", classes, 2)
-    noise = _check_real("spiral", "noise", noise, 0.0)
-    rng = np.random.default_rng(seed)
+    n = _checks.integer("spiral", "m_per_class", m_per_class, 1)
+    k = _checks.integer("spiral", "classes", classes, 2)
+    noise = _checks.real("spiral", "noise", noise, 0.0)
+    rng = np.random.default_rng(_checks.seed("spiral", seed))
+    _check_size("spiral", "m_per_class × classes", n * k, 2 + k)
 
     r = np.tile(np.linspace(0.0, 1.0, n), k)                      # radius, per arm
     t = np.concatenate([np.linspace(4.0 * j, 4.0 * (j + 1), n) for j in range(k)])
-    t = t + noise * rng.standard_normal(n * k)                    # wobble the angle
-    X = np.vstack([r * np.sin(t), r * np.cos(t)])
+    with np.errstate(over="ignore", invalid="ignore"):            # a huge noise is refused below
+        t = t + noise * rng.standard_normal(n * k)                # wobble the angle
+        X = np.vstack([r * np.sin(t), r * np.cos(t)])
+    _finite_points("spiral", noise, X)
     return X, one_hot(np.repeat(np.arange(k), n), k)
 
 
@@ -202,7 +229,9 @@ def digits(test_fraction: float = 0.25, seed=0, stratify: bool = True
     """
     from sklearn.model_selection import train_test_split
 
-    test_fraction = _check_real("digits", "test_fraction", test_fraction, 0.0, 1.0)
+    test_fraction = _checks.real("digits", "test_fraction", test_fraction, 0.0, 1.0)
+    stratify = _checks.flag("digits", "stratify", stratify)
+    random_state = _sklearn_seed("digits", seed)
     if test_fraction in (0.0, 1.0):
         raise ValueError(f"digits: test_fraction must be strictly between 0 and 1, "
                          f"got {test_fraction}")
@@ -210,7 +239,7 @@ def digits(test_fraction: float = 0.25, seed=0, stratify: bool = True
     try:
         X_tr, X_te, y_tr, y_te = train_test_split(
             pixels / 16.0, labels, test_size=test_fraction,
-            random_state=_sklearn_seed(seed), stratify=labels if stratify else None)
+            random_state=random_state, stratify=labels if stratify else None)
     except ValueError as err:  # e.g. a stratified test set too small to hold all 10 digits
         raise ValueError(f"digits: cannot split with test_fraction={test_fraction}, "
                          f"stratify={stratify}: {err}") from err
@@ -256,7 +285,8 @@ def one_hot(labels, k: int | None = None) -> np.ndarray:
         if labels.size == 0:
             raise ValueError("one_hot: cannot infer k from empty labels; pass k explicitly")
         k = int(labels.max()) + 1
-    k = _check_int("one_hot", "k", k, 1)
+    k = _checks.integer("one_hot", "k", k, 1)
+    _check_size("one_hot", "k", k, max(labels.size, 1))
     if labels.size and (labels.min() < 0 or labels.max() >= k):
         bad = labels[(labels < 0) | (labels >= k)]
         raise ValueError(f"one_hot: labels must lie in 0 … {k - 1} (k = {k}), got "
@@ -280,12 +310,22 @@ def to_labels(Y) -> np.ndarray:
     -------
     labels : ndarray of int, shape (m,)
     """
-    Y = np.asarray(Y)
+    if isinstance(Y, (list, tuple)):
+        Y = np.asarray(Y)
+    if not isinstance(Y, np.ndarray):
+        raise TypeError(f"to_labels: Y must be a NumPy array of shape (n_outputs, m), got "
+                        f"{type(Y).__name__}")
+    if Y.dtype.kind not in "fiub":
+        raise TypeError(f"to_labels: Y must hold real numbers (targets or outputs), got dtype "
+                        f"{Y.dtype}")
     if Y.ndim != 2 or Y.shape[0] == 0:
         raise ValueError(f"to_labels: Y must be a 2-D array of shape (n_outputs, m) with "
                          f"n_outputs >= 1, got shape {Y.shape}"
                          + (" (for one sample per column, use Y.reshape(1, -1))"
                             if Y.ndim == 1 else ""))
+    if Y.dtype.kind == "f" and not np.all(np.isfinite(Y)):
+        raise ValueError(f"to_labels: Y {Y.shape} contains {'NaN' if np.isnan(Y).any() else 'inf'}; "
+                         f"no class can be read from it")
     if Y.shape[0] == 1:
         return (Y[0] > 0.5).astype(np.int64)
     return np.argmax(Y, axis=0).astype(np.int64)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._checks import integer as _check_int, real as _check_real
+from . import _checks
 from .datasets import to_labels
 
 __all__ = ["plot_activation", "plot_history", "plot_decision_boundary"]
@@ -21,9 +21,20 @@ __all__ = ["plot_activation", "plot_history", "plot_decision_boundary"]
 _SYMBOLS = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "identity": "id"}
 
 
-def _axes(ax, figsize=(6.0, 4.0)):
+# The decision boundary's grid is resolution² points: 2000 gives 4 million (64 MB of
+# coordinates), far more than a screen shows; 10**5 would need 149 GiB.
+MAX_RESOLUTION = 2000
+
+
+def _axes(func: str, ax, figsize=(6.0, 4.0)):
     """The given Axes, or a new figure's single Axes."""
     if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"{func}: ax must be a matplotlib Axes (e.g. from "
+                            f"plt.subplots()) or None for a new figure, got "
+                            f"{type(ax).__name__} {str(ax)[:40]!r}")
         return ax
     # pyplot is imported only when a figure is needed, so `import bpkit` stays light;
     # creating the figure through pyplot is what lets Jupyter display it inline.
@@ -56,12 +67,16 @@ def plot_activation(name, z=None, ax=None):
     from .activations import get_activation  # lazy: keeps this module importable alone
 
     act = get_activation(name)
-    z = np.linspace(-6.0, 6.0, 241) if z is None else np.asarray(z, dtype=np.float64)
-    if z.ndim != 1 or z.size < 2:
-        raise ValueError(f"plot_activation: z must be a 1-D array of at least 2 points, "
-                         f"got shape {z.shape}")
+    if z is None:
+        z = np.linspace(-6.0, 6.0, 241)
+    else:
+        z = _checks.array(np.asarray(z) if isinstance(z, (list, tuple)) else z, "z",
+                          "plot_activation", ndim=None)
+        if z.ndim != 1 or z.size < 2:
+            raise ValueError(f"plot_activation: z must be a 1-D array of at least 2 points, "
+                             f"got shape {z.shape}")
     s = _SYMBOLS.get(act.name, act.name)
-    ax = _axes(ax)
+    ax = _axes("plot_activation", ax)
     ax.plot(z, act.f(z), label=f"{s}(z)")
     ax.plot(z, act.prime(z), "--", label=f"{s}′(z)")
     ax.set_xlabel("z")
@@ -138,7 +153,7 @@ def plot_history(history, ax=None):
                          "(pass the History that Network.fit returns, or a list of losses)")
     curves = {key: _series(history, key) for key in _CURVES[1:]}
 
-    ax = _axes(ax)
+    ax = _axes("plot_history", ax)
 
     def epochs(values):  # value k was recorded after k epochs: 0 is before training
         return np.arange(values.size)
@@ -169,6 +184,15 @@ def plot_history(history, ax=None):
 
 
 # --------------------------------------------------------------------------- boundary
+def _check_model_inputs(model) -> None:
+    """A model that says how many inputs it takes (a Network's sizes[0]) must take 2."""
+    sizes = getattr(model, "sizes", None)
+    if isinstance(sizes, (list, tuple)) and sizes and sizes[0] != 2:
+        raise ValueError(f"plot_decision_boundary: the model takes {sizes[0]} inputs (sizes "
+                         f"{list(sizes)}), but a decision boundary is drawn in the plane: the "
+                         f"model must take 2 inputs, x₁ and x₂, one point per column")
+
+
 def _predict_labels(model, grid: np.ndarray) -> np.ndarray:
     """Class labels, shape (k,), for the columns of ``grid`` (2, k)."""
     if hasattr(model, "predict"):
@@ -178,14 +202,24 @@ def _predict_labels(model, grid: np.ndarray) -> np.ndarray:
     else:
         raise TypeError(f"plot_decision_boundary: model must be callable or have a "
                         f".predict method, got {type(model).__name__}")
-    out = np.asarray(predict(grid))
+    out = predict(grid)
     k = grid.shape[1]
+    what = f"plot_decision_boundary: the model, given the plot's grid of {k} points (2, {k}),"
+    if out is None:
+        raise TypeError(f"{what} returned None: did it forget to `return` its output?")
+    out = np.asarray(out)
+    if out.dtype.kind not in "fiub":
+        raise TypeError(f"{what} returned dtype {out.dtype}; expected numbers")
     # A 1-D integer array is already one label per column.
-    if out.ndim == 1 and out.shape == (k,) and np.issubdtype(out.dtype, np.integer):
+    if out.ndim == 1 and out.shape == (k,) and out.dtype.kind in "iu":
+        if out.min() < 0:
+            raise ValueError(f"{what} returned negative class labels ({out.min()})")
         return out
     if out.ndim != 2 or out.shape[1] != k:
-        raise ValueError(f"plot_decision_boundary: the model mapped X of shape {grid.shape} "
-                         f"to shape {out.shape}; expected outputs of shape (n_out, {k})")
+        raise ValueError(f"{what} returned shape {out.shape}; expected outputs of "
+                         f"shape (n_out, {k})")
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{what} returned NaN or inf")
     return to_labels(out)
 
 
@@ -219,19 +253,24 @@ def plot_decision_boundary(model, X, Y, ax=None, resolution: int = 200,
     ax : matplotlib Axes, holding one filled contour (the regions) and one scatter per
         class present in ``Y``.
     """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
+    func = "plot_decision_boundary"
+    X = _checks.array(X, "X", func, ndim=None)
+    Y = _checks.array(Y, "Y", func, ndim=None)
     if X.ndim != 2 or X.shape[0] != 2 or X.shape[1] == 0:
         raise ValueError(f"plot_decision_boundary: X must have shape (2, m) with m >= 1, "
                          f"one 2-D point per column, got {X.shape}")
     if Y.ndim != 2 or Y.shape[1] != X.shape[1]:
         raise ValueError(f"plot_decision_boundary: Y must have shape (n_outputs, "
                          f"{X.shape[1]}) to match X {X.shape}, got {Y.shape}")
-    resolution = _check_int("plot_decision_boundary", "resolution", resolution, 2)
-    padding = _check_real("plot_decision_boundary", "padding", padding, 0.0)
+    resolution = _checks.integer(func, "resolution", resolution, 2, MAX_RESOLUTION)
+    padding = _checks.real(func, "padding", padding, 0.0)
+    _check_model_inputs(model)
 
     # The grid: every column of `grid` is one point of the plane, like a column of X.
     lo, hi = X.min(axis=1) - padding, X.max(axis=1) + padding
+    if not np.all(np.isfinite(hi - lo)):
+        raise ValueError(f"{func}: X spans [{X.min():.3g}, {X.max():.3g}] and padding is "
+                         f"{padding:g}: the plotted range overflows float64")
     flat = hi == lo  # every point on one line and no padding: give that axis some width
     (x1_lo, x2_lo), (x1_hi, x2_hi) = lo - 0.5 * flat, hi + 0.5 * flat
     x1, x2 = np.meshgrid(np.linspace(x1_lo, x1_hi, resolution),
@@ -243,7 +282,7 @@ def plot_decision_boundary(model, X, Y, ax=None, resolution: int = 200,
     n_classes = max(2, Y.shape[0], int(regions.max()) + 1, int(labels.max()) + 1)
     colours = [f"C{c % 10}" for c in range(n_classes)]
 
-    ax = _axes(ax)
+    ax = _axes("plot_decision_boundary", ax)
     # One colour band per class: levels at c − ½ put class c between two of them.
     ax.contourf(x1, x2, regions, levels=np.arange(n_classes + 1) - 0.5,
                 colors=colours, alpha=0.25)

@@ -156,3 +156,42 @@ def test_bad_arguments_are_explained(call, error, match):
 def test_numpy_integers_are_accepted():
     X, _ = ds.moons(m=np.int64(10), noise=np.float32(0.0))
     assert X.shape == (2, 10)
+
+
+@pytest.mark.parametrize("make", [ds.moons, ds.circles, ds.spiral, ds.digits])
+@pytest.mark.parametrize("seed, error, match", [
+    ("abc", TypeError, r"seed must be an integer >= 0, None or a np.random.Generator, got 'abc'"),
+    (-1, ValueError, r"seed must be an integer >= 0, got -1"),
+    (1.5, TypeError, r"seed must be an integer >= 0, None or a np.random.Generator, got 1.5 \(type float\)"),
+])
+def test_seeds_are_checked(make, seed, error, match):
+    with pytest.raises(error, match=f"{make.__name__}: " + match):
+        make(seed=seed)
+
+
+@pytest.mark.parametrize("make", [ds.moons, ds.circles, ds.spiral])
+def test_noise_beyond_float64_is_an_error_not_a_warning(make):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=f"{make.__name__}: noise=1e\\+308 pushes points beyond float64"):
+            make(noise=1e308)
+        assert np.all(np.isfinite(make(noise=1e100)[0]))     # absurd, but representable
+
+
+@pytest.mark.parametrize("Y, error, match", [
+    (np.array([["a", "b"]]), TypeError, r"to_labels: Y must hold real numbers .* dtype <U1"),
+    (np.array([[0.2, np.nan]]), ValueError, r"to_labels: Y \(1, 2\) contains NaN"),
+    (np.array([[0.2, 1j]]), TypeError, r"to_labels: Y must hold real numbers .* dtype complex128"),
+    ("0101", TypeError, r"to_labels: Y must be a NumPy array .* got str"),
+])
+def test_to_labels_refuses_what_has_no_class(Y, error, match):
+    with pytest.raises(error, match=match):
+        ds.to_labels(Y)
+
+
+def test_absurd_sizes_are_refused_with_the_memory_they_would_take():
+    with pytest.raises(ValueError, match=r"moons: m = 1,000,000,000,000 would make .* GiB"):
+        ds.moons(m=10**12)
+    with pytest.raises(ValueError, match=r"one_hot: k = 1,000,000,000,001 would make"):
+        ds.one_hot([10**12])

@@ -114,3 +114,27 @@ def test_nan_is_refused():
 def test_unknown_activation_is_named():
     with pytest.raises(ValueError, match=r"unknown activation 'softmax'; choose one of"):
         bp.bp1(np.ones((1, 1)), np.ones((1, 1)), "softmax")
+
+
+def test_huge_values_give_one_clear_error_not_an_overflow_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"bp4: the result overflows float64 .*\|delta\| reaches 1e\+200, \|a_prev\| reaches 1e\+200"):
+            bp.bp4(np.full((1, 2), 1e200), np.full((3, 2), 1e200))
+        assert np.all(np.isfinite(bp.bp4(np.full((1, 2), 1e150), np.full((3, 2), 1e150))))
+
+
+def test_no_samples_is_refused():
+    with pytest.raises(ValueError, match=r"BP3 .*delta has shape \(2, 0\): no samples"):
+        bp.bp3(np.ones((2, 0)))
+
+
+def test_the_network_runs_these_very_functions():
+    """One definition per formula: what the checked function computes is its body, which
+    Network.backward calls as bp2.__wrapped__ (and so on)."""
+    rng = np.random.default_rng(0)
+    W, d, z = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((3, 4))
+    np.testing.assert_array_equal(bp.bp2(W, d, z, "tanh"), bp.bp2.__wrapped__(W, d, z, "tanh"))
+    import inspect
+    assert list(inspect.signature(bp.bp2).parameters) == ["W_next", "delta_next", "z", "activation"]

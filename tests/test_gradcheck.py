@@ -1,4 +1,6 @@
 """numerical_gradient, relative_error and check_gradients — and that the check catches bugs."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,58 @@ def test_check_gradients_catches_a_missing_sigma_prime(monkeypatch):
     assert not report.ok
     assert report.errors["W2"] < 1e-7 and report.errors["W1"] > 1e-2
     assert "MISMATCH" in repr(report)
+
+
+# -- issue: good inputs that used to give wrong answers, bad ones that gave raw errors ------
+
+@pytest.mark.parametrize("a, b", [(1e-200, -1e-200), (1e-170, 0.0), (1e200, 0.0), (0.0, -1e308),
+                                  (1e308, -1e308)])
+def test_relative_error_is_right_at_any_scale(a, b):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # and no overflow warning
+        assert bp.relative_error(np.array([a]), np.array([b])) == 1.0
+
+
+def test_relative_error_is_scale_free():
+    a, b = np.array([1.0, 2.0]), np.array([1.0, 2.5])
+    for scale in (1e-300, 1e-150, 1.0, 1e150, 1e300):
+        assert bp.relative_error(scale * a, scale * b) == pytest.approx(bp.relative_error(a, b), rel=1e-12)
+
+
+@pytest.mark.parametrize("f, x, eps, error, match", [
+    (lambda v: None, np.ones(2), 1e-6, TypeError, r"returned None — did the function forget to `return`"),
+    (lambda v: "cost", np.ones(2), 1e-6, TypeError, r"returned str 'cost'; f must return a number"),
+    (lambda v: np.nan, np.ones(2), 1e-6, ValueError, r"returned nan; f must be finite"),
+    (lambda v: v.sum(), np.array([1.0, np.nan]), 1e-6, ValueError, r"x contains NaN"),
+    (lambda v: v.sum(), np.ones(2), np.inf, ValueError, r"eps must be > 0.0, got inf"),
+    (lambda v: v.sum(), np.ones(2), 0.0, ValueError, r"eps must be > 0.0, got 0.0"),
+    (lambda v: v.sum(), np.ones(2), -1e-6, ValueError, r"eps must be > 0.0, got -1e-06"),
+    (lambda v: v.sum(), np.ones(2), None, TypeError, r"eps must be a real number, got None"),
+    (lambda v: v.sum(), np.ones((2, 0)), 1e-6, ValueError, r"x has shape \(2, 0\), no entries"),
+    (lambda v: v.sum(), np.broadcast_to(np.ones(1), (3,)), 1e-6, ValueError, r"x \(shape \(3,\)\) is read-only"),
+    (None, np.ones(2), 1e-6, TypeError, r"f must be a function of x, got NoneType"),
+    (lambda v: v.sum(), np.full(2, 1e308), 1e308, ValueError, r"x\[0\] ± eps = 1e\+308 ± 1e\+308 overflows"),
+])
+def test_numerical_gradient_explains_every_bad_input(f, x, eps, error, match):
+    with pytest.raises(error, match=r"numerical_gradient.*" + match):
+        bp.numerical_gradient(f, x, eps)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"tol": None}, TypeError, r"check_gradients: tol must be a real number, got None"),
+    ({"tol": -1}, ValueError, r"check_gradients: tol must be > 0.0, got -1.0"),
+    ({"tol": 0}, ValueError, r"check_gradients: tol must be > 0.0, got 0.0"),
+    ({"tol": float("nan")}, ValueError, r"check_gradients: tol must be > 0.0, got nan"),
+    ({"eps": 0}, ValueError, r"check_gradients: eps must be > 0.0"),
+])
+def test_check_gradients_explains_bad_tolerances(kwargs, error, match):
+    net = bp.Network([2, 1], seed=0)
+    with pytest.raises(error, match=match):
+        bp.check_gradients(net, np.ones((2, 3)), np.ones((1, 3)), **kwargs)
+
+
+def test_check_gradients_needs_a_network_and_samples():
+    with pytest.raises(TypeError, match=r"check_gradients: net must be a bp.Network, got NoneType"):
+        bp.check_gradients(None, np.ones((2, 3)), np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"X has shape \(2, 0\): no samples \(m = 0 columns\)"):
+        bp.check_gradients(bp.Network([2, 1], seed=0), np.ones((2, 0)), np.ones((1, 0)))

@@ -64,3 +64,38 @@ def test_cross_entropy_checks_its_ranges():
 
 def test_integer_targets_are_fine():
     assert bp.mse(np.array([[1.0, 0.0]]), np.array([[1, 0]])) == 0.0
+
+
+def test_delta_sigmoid_cross_entropy_needs_outputs_in_0_1_like_cross_entropy():
+    with pytest.raises(ValueError, match=r"BP1 with sigmoid \+ cross-entropy.*outputs a must lie in \[0, 1\].*got values in \[1.5, 1.5\]"):
+        bp.delta_sigmoid_cross_entropy(np.array([[1.5]]), np.array([[1.0]]))
+
+
+def test_no_samples_is_refused_not_nan():
+    for cost in (bp.mse, bp.mse_grad, bp.cross_entropy, bp.cross_entropy_grad):
+        with pytest.raises(ValueError, match=r"a has shape \(1, 0\): no samples \(m = 0 columns\)"):
+            cost(np.ones((1, 0)), np.ones((1, 0)))
+
+
+def test_huge_costs_are_one_clear_error_and_large_ones_are_exact():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"mse: the result overflows float64 .*\|a\| reaches 1e\+200, \|y\| reaches 0"):
+            bp.mse(np.array([[1e200]]), np.array([[0.0]]))
+        assert bp.mse(np.array([[1e150]]), np.array([[0.0]])) == pytest.approx(0.5e300)
+
+
+def test_each_cost_object_is_the_same_formulas_as_the_functions():
+    """One definition per formula: Network's cost objects run the functions' own code."""
+    mse, ce = bp.losses.get_loss("mse"), bp.losses.get_loss("cross_entropy")
+    assert mse.value is bp.mse.__wrapped__ and mse.grad is bp.mse_grad.__wrapped__
+    assert ce.value is bp.cross_entropy.__wrapped__ and ce.grad is bp.cross_entropy_grad.__wrapped__
+    z = np.array([[-1.0, 0.5]])
+    a, y = bp.sigmoid(z), np.array([[0.0, 1.0]])
+    sig, tanh = bp.get_activation("sigmoid"), bp.get_activation("tanh")
+    np.testing.assert_array_equal(ce.delta(a, y, z, sig), bp.delta_sigmoid_cross_entropy(a, y))
+    np.testing.assert_array_equal(mse.delta(a, y, z, sig), bp.bp1(bp.mse_grad(a, y), z, "sigmoid"))
+    # any other output activation: BP1 as written
+    np.testing.assert_allclose(ce.delta(a, y, z, tanh), bp.cross_entropy_grad(a, y) * bp.tanh_prime(z))
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        bp.losses.get_loss("hinge")

@@ -248,3 +248,109 @@ def test_cross_entropy_targets_outside_0_1_are_refused():
     net = bp.Network([2, 1], loss="cross_entropy", seed=0)
     with pytest.raises(ValueError, match=r"cross-entropy C\(a\^L, Y\): targets y must lie in \[0, 1\]"):
         net.backward(np.ones((2, 3)), np.array([[0.0, 1.0, 2.0]]))
+
+
+# -- issue: step, the network's own lists, m = 0, seeds, huge values ----------------------
+
+def test_step_needs_a_gradient_for_every_layer():
+    net = bp.Network([2, 3, 1], seed=0)
+    X, Y = bp.datasets.xor()
+    g = net.backward(X, Y)
+    before = [W.copy() for W in net.weights]
+    with pytest.raises(ValueError, match=r"step: grads.dW must hold one gradient per layer \(2\), got 1 entries"):
+        net.step(bp.Gradients(dW=g.dW[:1], db=g.db[:1], delta=g.delta[:1]), lr=0.1)
+    g.dW[1][0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"W\^2 ← W\^2 − lr ∂C/∂W\^2: ∂C/∂W\^2 contains NaN"):
+        net.step(g, lr=0.1)
+    assert all(np.array_equal(W, W0) for W, W0 in zip(net.weights, before))   # nothing moved
+
+
+def test_step_that_would_overflow_is_refused_before_it_moves_anything():
+    net = bp.Network([2, 1], seed=0)
+    g = bp.Gradients(dW=[np.full((1, 2), 10.0)], db=[np.zeros((1, 1))], delta=[])
+    with pytest.raises(ValueError, match=r"lr·\|∂C/∂W\^1\| reaches lr=1e\+308 × .*beyond float64"):
+        net.step(g, lr=1e308)
+    assert np.all(np.isfinite(net.weights[0]))
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda n: n.weights.append(np.ones((1, 1))), r"net.weights has 3, net.biases has 2, net.activations has 2"),
+    (lambda n: n.biases.pop(), r"net.weights has 2, net.biases has 1"),
+    (lambda n: n.activations.append("relu"), r"net.activations has 3"),
+    (lambda n: n.weights.__setitem__(1, np.ones((1, 5))), r"z\^2 = W\^2 a\^1 \+ b\^2: W\^2 is \(1, 5\) but a\^1 has 3 rows"),
+    (lambda n: n.weights.__setitem__(0, np.ones((3, 2), dtype=int)), r"net.weights\[0\] \(W\^1\) has dtype int64"),
+    (lambda n: n.biases.__setitem__(0, np.zeros(3)), r"net.biases\[0\] \(b\^1\) must be a non-empty 2-D array \(n_1, 1\), got shape \(3,\)"),
+    (lambda n: n.weights.__setitem__(0, [[1.0, 2.0]] * 3), r"net.weights\[0\] \(W\^1\) must be a NumPy array"),
+    (lambda n: n.activations.__setitem__(0, "softmax"), r"net.activations\[0\] \(σ_1\): unknown activation 'softmax'"),
+    (lambda n: n.weights[1].__setitem__((0, 0), np.inf), r"net.weights\[1\] \(W\^2\) contains NaN or inf"),
+    (lambda n: setattr(n, "weights", tuple(n.weights)), r"net.weights must be a list"),
+])
+def test_lists_changed_after_construction_are_named_at_the_next_call(change, match):
+    X, Y = bp.datasets.xor()
+    for call in (lambda n: n.forward(X), lambda n: n.loss(X, Y), lambda n: n.backward(X, Y),
+                 lambda n: n.fit(X, Y, epochs=1, progress=False)):
+        net = bp.Network([2, 3, 1], seed=0)
+        change(net)
+        with pytest.raises((ValueError, TypeError), match=match):
+            call(net)
+
+
+def test_no_samples_is_an_error_everywhere():
+    net = bp.Network([2, 1], seed=0)
+    X0, Y0 = np.ones((2, 0)), np.ones((1, 0))
+    for call in (lambda: bp.mse(Y0, Y0), lambda: bp.cross_entropy(Y0, Y0), lambda: net.loss(X0, Y0),
+                 lambda: net.accuracy(X0, Y0), lambda: net.fit(X0, Y0, progress=False),
+                 lambda: bp.check_gradients(net, X0, Y0)):
+        with pytest.raises(ValueError, match=r"has shape \(\d, 0\): no samples \(m = 0 columns\)"):
+            call()
+
+
+@pytest.mark.parametrize("seed, error, match", [
+    ("abc", TypeError, r"seed must be an integer >= 0, None or a np.random.Generator, got 'abc'"),
+    (-1, ValueError, r"seed must be an integer >= 0, got -1"),
+    (1.5, TypeError, r"seed must be an integer >= 0, None or a np.random.Generator, got 1.5"),
+])
+def test_seeds_are_checked(seed, error, match):
+    X, Y = bp.datasets.xor()
+    with pytest.raises(error, match="Network: " + match):
+        bp.Network([2, 1], seed=seed)
+    with pytest.raises(error, match="fit: " + match):
+        bp.Network([2, 1], seed=0).fit(X, Y, seed=seed, progress=False)
+    assert bp.Network([2, 1], seed=np.random.default_rng(3)).sizes == [2, 1]
+
+
+def test_fit_on_huge_targets_names_their_size_not_the_learning_rate():
+    X, Y = bp.datasets.xor()
+    net = bp.Network([2, 1], activations="identity", seed=0)
+    with pytest.raises(ValueError, match=r"fit: the cost of the initial parameters is already inf.*\|Y\| 1e\+200"):
+        net.fit(X, 1e200 * Y, progress=False)
+    with pytest.raises(FloatingPointError, match=r"after \d epochs \(lr=10; \|X\| reaches 1 and \|Y\| 1e\+150\): scale the data to order 1"):
+        net.fit(X, 1e150 * Y, lr=10.0, epochs=50, progress=False)
+
+
+def test_huge_values_end_in_one_clear_error_without_warnings():
+    import warnings
+    net = bp.Network([1, 1], activations="identity", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"Network.loss: the result overflows float64 .*\|Y\| reaches 1e\+200"):
+            net.loss(np.ones((1, 2)), np.full((1, 2), 1e200))
+        assert np.isfinite(net.loss(np.ones((1, 2)), np.full((1, 2), 1e150)))   # 1e300: representable
+
+
+def test_history_records_the_cost_before_training():
+    X, Y = bp.datasets.xor()
+    net = bp.Network([2, 3, 1], seed=0)
+    initial = net.loss(X, Y)
+    history = net.fit(X, Y, epochs=3, lr=1.0, progress=False)
+    assert len(history.loss) == 4 and history.epochs == 3 and len(history.accuracy) == 4
+    assert history.loss[0] == initial and history.loss[-1] == net.loss(X, Y)
+    assert bp.Network([2, 3, 1], seed=0).fit(X, Y, epochs=0, progress=False).loss == [initial]
+
+
+def test_a_cost_is_an_object_that_knows_its_delta():
+    net = bp.Network([2, 1], loss=bp.losses.CrossEntropy(), seed=0)
+    assert net.loss_name == "cross_entropy" and isinstance(net.cost, bp.losses.CrossEntropy)
+    X, Y = bp.datasets.xor()
+    a = net.predict(X)
+    np.testing.assert_array_equal(net.backward(X, Y).delta[0], (a - Y) / 4)

@@ -187,7 +187,10 @@ def test_decision_boundary_with_a_real_network_and_integer_labels():
     (_left_right, np.zeros((3, 4)), np.zeros((1, 4)), {}, ValueError, r"X must have shape \(2, m\).*\(3, 4\)"),
     (_left_right, np.zeros((2, 4)), np.zeros(4), {}, ValueError, r"Y must have shape \(n_outputs, 4\).*\(4,\)"),
     (_left_right, np.zeros((2, 4)), np.zeros((1, 5)), {}, ValueError, r"Y must have shape"),
-    (lambda G: G[0], np.zeros((2, 4)), np.zeros((1, 4)), {}, ValueError, r".*to shape \(100,\)"),
+    (lambda G: G[0], np.zeros((2, 4)), np.zeros((1, 4)), {}, ValueError, r"the model, given the plot's grid of 100 points \(2, 100\), returned shape \(100,\)"),
+    (lambda G: None, np.zeros((2, 4)), np.zeros((1, 4)), {}, TypeError, r".*returned None: did it forget to `return`"),
+    (_left_right, np.zeros((2, 4)), np.zeros((1, 4)), {"ax": "ax"}, TypeError, r"ax must be a matplotlib Axes .* got str 'ax'"),
+    (_left_right, np.zeros((2, 4)), np.zeros((1, 4)), {"resolution": 10**5}, ValueError, r"resolution must be an integer <= 2000, got 100000"),
     (42, np.zeros((2, 4)), np.zeros((1, 4)), {}, TypeError, r"model must be callable .* int"),
     (_left_right, np.zeros((2, 4)), np.zeros((1, 4)), {"resolution": 1}, ValueError, r"resolution must be an integer >= 2, got 1"),
     (_left_right, np.zeros((2, 4)), np.zeros((1, 4)), {"resolution": 2.5}, TypeError, r"resolution must be an integer, got 2\.5"),
@@ -197,6 +200,21 @@ def test_decision_boundary_rejects_bad_input(model, X, Y, kwargs, error, match):
     kwargs.setdefault("resolution", 10)
     with pytest.raises(error, match="plot_decision_boundary: " + match):
         plot_decision_boundary(model, X, Y, **kwargs)
+
+
+def test_decision_boundary_names_the_inputs_of_a_network_that_does_not_take_2():
+    import bpkit as bp
+
+    net = bp.Network([3, 4, 1], seed=0)
+    with pytest.raises(ValueError, match=r"plot_decision_boundary: the model takes 3 inputs \(sizes \[3, 4, 1\]\).*must take 2 inputs"):
+        plot_decision_boundary(net, np.zeros((2, 4)), np.zeros((1, 4)), resolution=10)
+
+
+def test_other_plots_name_a_bad_ax_too():
+    with pytest.raises(TypeError, match=r"plot_history: ax must be a matplotlib Axes"):
+        plot_history([1.0, 0.5], ax=plt)
+    with pytest.raises(TypeError, match=r"plot_activation: ax must be a matplotlib Axes"):
+        plot_activation("relu", ax=[1])
 
 
 def test_decision_boundary_single_point_without_padding():
