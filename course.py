@@ -111,8 +111,8 @@ def _ensure_venv() -> None:
 
 def _get_uv() -> bool:
     """Put uv into .venv with pip (once); False when it can't be had (offline, no wheel)."""
-    if not _uv().exists():
-        _run(*_pip("install", "uv"), check=False)
+    if not _uv().exists():      # -qqq: when there is no uv, the note in _install_with_uv says so
+        _run(PYTHON, "-m", "pip", "install", "-qqq", "--disable-pip-version-check", "uv", check=False)
     return _uv().exists()
 
 
