@@ -51,7 +51,8 @@ def checked(check, result=None):
             args = check(*args)
             with np.errstate(over="ignore", invalid="ignore"):
                 value = formula(*args)
-            if not _finite(value):
+                ok = _finite(value)
+            if not ok:
                 raise ValueError(overflow_message(f"{formula.__qualname__}", names, args))
             return value if result is None else result(value)
         return public
@@ -115,10 +116,12 @@ def array(x, name: str, equation: str, *, ndim: int | None = 2) -> np.ndarray:
                 f"was meant — samples are columns. Use {name}.reshape(1, -1) for m samples of "
                 f"one value each, or {name}.reshape(-1, 1) for one sample of n values.")
         raise ValueError(f"{equation}: {name} must be {ndim}-D, got shape {shape_str(x)}.")
-    if ndim == 2 and 0 in x.shape:
-        what = "no samples (m = 0 columns)" if x.shape[1] == 0 else "no rows"
-        raise ValueError(f"{equation}: {name} has shape {x.shape}: {what}. Costs and "
-                         f"gradients are means over the batch, so they need m >= 1.")
+    if ndim == 2 and x.shape[1] == 0:
+        raise ValueError(f"{equation}: {name} has shape {x.shape}: no samples (m = 0 columns). "
+                         f"Costs and gradients are means over the batch, so they need m >= 1.")
+    if ndim == 2 and x.shape[0] == 0:
+        raise ValueError(f"{equation}: {name} has shape {x.shape}: no rows (a layer of 0 "
+                         f"neurons); every layer needs n >= 1.")
     x = np.asarray(x, dtype=np.float64)
     if not np.all(np.isfinite(x)):
         bad = "NaN" if np.isnan(x).any() else "inf"

@@ -8,6 +8,7 @@ independent check that the backward pass is right (seed 002 makes the same point
 """
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ def numerical_gradient(f, x, eps: float = 1e-6) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name}: x contains {'NaN' if np.isnan(x).any() else 'inf'}; "
                          f"a derivative there means nothing.")
+    _takes_one_argument(f)
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])
     for _ in it:
@@ -60,7 +62,24 @@ def numerical_gradient(f, x, eps: float = 1e-6) -> np.ndarray:
         finally:
             x[i] = old
         grad[i] = (values[0] - values[1]) / (2 * eps)
+        if not math.isfinite(grad[i]):
+            raise ValueError(f"{name}: (f(x + eps) − f(x − eps)) / 2eps at x{list(i)} overflows "
+                             f"float64 (f = {values[0]:.3g} and {values[1]:.3g}, eps={eps:g}); "
+                             f"use a smaller eps.")
     return grad
+
+
+def _takes_one_argument(f) -> None:
+    """f is called as f(x): say so now if it cannot be, rather than fail inside the loop."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):   # some builtins have no signature: just try them
+        return
+    try:
+        signature.bind(None)
+    except TypeError:
+        raise TypeError(f"numerical_gradient: f is called as f(x), with one argument, but it "
+                        f"has the signature {getattr(f, '__name__', 'f')}{signature}.") from None
 
 
 def _scalar(value, i) -> float:
@@ -136,7 +155,8 @@ def check_gradients(net, X, Y, eps: float = 1e-6, tol: float = 1e-7) -> Gradient
         raise TypeError(f"check_gradients: net must be a bp.Network, got {type(net).__name__}.")
     eps = _checks.real("check_gradients", "eps", eps, 0.0, low_inclusive=False)
     tol = _checks.real("check_gradients", "tol", tol, 0.0, low_inclusive=False)
-    grads = net.backward(X, Y)            # checks the network, X and Y
+    net.loss(X, Y)                        # checks the network, X and Y, and that C is finite
+    grads = net.backward(X, Y)
     X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     loss = type(net).loss.__wrapped__     # checked just above: the formula alone
     errors = {}

@@ -36,9 +36,9 @@ def check_pair(a, y, equation: str, *, outputs01: bool = False,
     return a, y
 
 
-def check_targets(y: np.ndarray, equation: str) -> None:
+def check_targets(y: np.ndarray, equation: str, name: str = "y") -> None:
     """Raise unless every target lies in [0, 1], as cross-entropy needs."""
-    _checks.in_unit_interval(y, "targets y", equation, " (labels or one-hot)")
+    _checks.in_unit_interval(y, f"targets {name}", equation, " (labels or one-hot)")
 
 
 def _check_pair_for(equation: str, **ranges):

@@ -141,9 +141,9 @@ def _check_XY(net, X, Y):
     expected = (net.weights[-1].shape[0], X.shape[1])
     if Y.shape != expected:
         raise ValueError(f"C(a^L, Y): Y is {Y.shape} but a^L is {expected} (n_L outputs × "
-                         f"m samples); Y needs one column per column of X.")
+                         f"m samples, as X is {X.shape}); Y needs one column per column of X.")
     if net.cost.needs_unit_outputs:
-        check_targets(Y, f"{net.loss_name.replace('_', '-')} C(a^L, Y)")
+        check_targets(Y, f"{net.loss_name.replace('_', '-')} C(a^L, Y)", "Y")
     return net, X, Y
 
 

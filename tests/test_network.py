@@ -246,7 +246,7 @@ def test_nan_and_inf_inputs_are_refused():
 
 def test_cross_entropy_targets_outside_0_1_are_refused():
     net = bp.Network([2, 1], loss="cross_entropy", seed=0)
-    with pytest.raises(ValueError, match=r"cross-entropy C\(a\^L, Y\): targets y must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"cross-entropy C\(a\^L, Y\): targets Y must lie in \[0, 1\]"):
         net.backward(np.ones((2, 3)), np.array([[0.0, 1.0, 2.0]]))
 
 
