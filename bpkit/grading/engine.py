@@ -29,7 +29,7 @@ from . import check as _check
 from . import ownwork
 
 __all__ = ["Case", "Example", "Output", "Exercise", "network_case", "check", "checker",
-           "equations", "train"]
+           "equations", "train", "training", "variants_for", "elementwise_examples", "numbers", "EXTREMES"]
 
 
 # --- the equations, composable ----------------------------------------------------------------
@@ -179,6 +179,118 @@ def train(case: Case, lr: float, epochs: int, **replace) -> tuple[list, list, li
         Ws.append(list(W))
         bs.append(list(b))
     return Ws, bs, costs
+
+
+def training(case: Case, lr: float, epochs: int, params: Callable, names: Sequence[str],
+             mistakes: Iterable = ()) -> tuple[tuple, dict]:
+    """The right results of a full-batch training exercise and their classic wrong variants.
+
+    The right answer is bpkit's own ``Network.fit`` (batch = the whole set): the parameters
+    ``params(weights, biases)`` it ends with, and its history of losses — epochs + 1 values,
+    the cost before training and after each epoch. Variants: the catalogue ``mistakes`` (a wrong
+    equation used at every step), one epoch too few or too many, parameters never updated, the
+    1/m missing, and the losses recorded at the wrong time or without the ½. Returns
+    (expected, variants), with the losses last, named "losses".
+    """
+    net = case.net
+    history = net.fit(case.X, case.Y, epochs=epochs, lr=lr, batch_size=case.m, seed=0,
+                      progress=False)
+    expected = (*params(net.weights, net.biases), np.array(history.loss, dtype=float))
+    variants: dict = {k: {} for k in (*names, "losses")}
+    Ws, bs, costs = train(case, lr, epochs + 1)
+    ok = np.array(costs[:epochs + 1])
+    variants["losses"].update({  # first: they win over equal values added below
+        "the losses were recorded before each step only: with the course's convention losses has "
+        "epochs + 1 entries — losses[0] is the cost before training and losses[k] the cost after "
+        "k epochs, so record once before the loop and once after every step": ok[:epochs],
+        "the losses were recorded after each step only: losses[0] must be the cost before any "
+        "step (epochs + 1 entries in all)": ok[1:],
+        "the ½ is missing from the cost C = 1/(2m) Σ ||a − y||²": 2 * ok,
+    })
+
+    def add(desc, Ws, bs, costs, k=epochs):
+        for n, v in zip(names, params(Ws[k], bs[k])):
+            variants[n].setdefault(desc, v)
+        variants["losses"].setdefault(desc, np.array(costs))
+
+    add(f"one epoch too few: {epochs - 1} updates instead of epochs = {epochs} — loop "
+        f"`for epoch in range(epochs):`", Ws, bs, costs[:epochs], k=epochs - 1)
+    add(f"one epoch too many: {epochs + 1} updates instead of epochs = {epochs}", Ws, bs,
+        costs[:epochs + 2], k=epochs + 1)
+    add("the parameters were never updated: a function that returns new arrays changes nothing "
+        "by itself — keep what it returns, e.g. `w, b = gradient_step(w, b, dw, db, lr)`",
+        Ws, bs, [costs[0]] * (epochs + 1), k=0)
+    for mistake in mistakes:
+        add(mistake.description, *train(case, lr, epochs, **mistake.equations(case)))
+    add(f"the gradients were m = {case.m} times too large (the 1/m of the mean is missing)",
+        *train(case, lr, epochs, grad=lambda a, y, loss: a - y))
+    return expected, variants
+
+
+# --- example builders that several stages share ------------------------------------------------
+
+_SCALAR = ("{name} must also work for a plain number, e.g. {name}(0.5): start with "
+           "z = np.asarray(z, dtype=float), which turns a number into a 0-d array that supports "
+           "the same operations (boolean masks included).")
+EXTREMES = np.array([[-1000.0, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0, 1000.0]])
+
+
+def elementwise_examples(f_right, variants, hints, name):
+    """Examples for an elementwise function of z: random arrays (2-D and 1-D, whose shape must
+    be kept), plain numbers (a number back), an integer array, and the extremes ±1000."""
+    def examples(seed):
+        rng = np.random.default_rng(seed)
+        rows = int(rng.integers(2, 5))
+        zs = [rng.normal(0.0, 3.0, (rows, int(rng.integers(rows + 1, 8)))),
+              rng.normal(0.0, 3.0, (int(rng.integers(2, 7)),)),
+              float(np.round(rng.normal(0.0, 2.0), 3)), 0.0, 0,
+              np.array([[-3, -1, 0, 2, 5]]), EXTREMES.copy()]
+        out = []
+        for z in zs:
+            zf = np.asarray(z, dtype=float)
+            if isinstance(z, (int, float)):
+                ctx, err = "(For a single number, return a single number.)", _SCALAR.format(name=name)
+            elif np.asarray(z).dtype.kind == "i":
+                ctx, err = f"(z was {np.asarray(z).tolist()}, an integer array.)", None
+            else:
+                ctx, err = (f"(z was an array of shape {zf.shape} with entries from {zf.min():.4g} "
+                            f"to {zf.max():.4g}; the result must have the same shape.)"), None
+            wrong = {}
+            with np.errstate(all="ignore"):
+                for desc, f in variants:
+                    v = np.asarray(f(zf), dtype=float)
+                    if np.all(np.isfinite(v)) and not _check.close(v, f_right(zf)):
+                        wrong[desc] = v
+            out.append(Example(args=(z,), expected=(f_right(zf),), variants={"result": wrong},
+                               context=ctx, hints={"result": hints}, error_hint=err))
+        return out
+    return examples
+
+
+
+def numbers(value, name):
+    """Coerce a list or array of numbers (a history of losses: one per epoch + 1) to a float
+    array (N,); each item may be a number or any array holding one number."""
+    __tracebackhide__ = True
+    if value is None:
+        raise AssertionError(f"{name}: losses is None — return the list of losses too, e.g. "
+                             f"`return w, b, losses`.")
+    if not isinstance(value, (list, tuple, np.ndarray)) or np.ndim(value) == 0:
+        raise AssertionError(f"{name}: losses is {_check.describe(value)}; it should be a list "
+                             f"of numbers, the cost before training and after each epoch.")
+    values = []
+    for k, item in enumerate(value):
+        try:
+            arr = np.asarray(item, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise AssertionError(f"{name}: losses[{k}] is {_check.describe(item)}, not a "
+                                 f"number.") from None
+        if arr.size != 1:
+            raise AssertionError(
+                f"{name}: losses[{k}] is {_check.describe(item)}, but each loss is one number: "
+                f"the cost adds up all m samples (np.mean or np.sum over everything).")
+        values.append(float(arr.reshape(())))
+    return np.array(values)
 
 
 # --- exercise specs ------------------------------------------------------------------------------

@@ -95,42 +95,6 @@ _WHERE = ("sigmoid gives the right values for z = ±1000, but NumPy warned ({war
           "z = −1000). Compute exp only of −|z| (e = np.exp(-np.abs(z)); both formulas can be "
           "written with it), or apply each formula only to its own entries with a boolean mask: "
           "out[pos] = …, out[~pos] = ….")
-_SCALAR = ("{name} must also work for a plain number, e.g. {name}(0.5): start with "
-           "z = np.asarray(z, dtype=float), which turns a number into a 0-d array that supports "
-           "the same operations (boolean masks included).")
-_EXTREMES = np.array([[-1000.0, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0, 1000.0]])
-
-
-def _elementwise_examples(f_right, variants, hints, name):
-    """Examples for an elementwise function of z: random arrays (2-D and 1-D, whose shape must
-    be kept), plain numbers (a number back), an integer array, and the extremes ±1000."""
-    def examples(seed):
-        rng = np.random.default_rng(seed)
-        rows = int(rng.integers(2, 5))
-        zs = [rng.normal(0.0, 3.0, (rows, int(rng.integers(rows + 1, 8)))),
-              rng.normal(0.0, 3.0, (int(rng.integers(2, 7)),)),
-              float(np.round(rng.normal(0.0, 2.0), 3)), 0.0, 0,
-              np.array([[-3, -1, 0, 2, 5]]), _EXTREMES.copy()]
-        out = []
-        for z in zs:
-            zf = np.asarray(z, dtype=float)
-            if isinstance(z, (int, float)):
-                ctx, err = "(For a single number, return a single number.)", _SCALAR.format(name=name)
-            elif np.asarray(z).dtype.kind == "i":
-                ctx, err = f"(z was {np.asarray(z).tolist()}, an integer array.)", None
-            else:
-                ctx, err = (f"(z was an array of shape {zf.shape} with entries from {zf.min():.4g} "
-                            f"to {zf.max():.4g}; the result must have the same shape.)"), None
-            wrong = {}
-            with np.errstate(all="ignore"):
-                for desc, f in variants:
-                    v = np.asarray(f(zf), dtype=float)
-                    if np.all(np.isfinite(v)) and not _check.close(v, f_right(zf)):
-                        wrong[desc] = v
-            out.append(Example(args=(z,), expected=(f_right(zf),), variants={"result": wrong},
-                               context=ctx, hints={"result": hints}, error_hint=err))
-        return out
-    return examples
 
 
 def _explain_sigmoid_warnings(fn, ex, outcome):
@@ -144,7 +108,7 @@ def _explain_sigmoid_warnings(fn, ex, outcome):
 
 SIGMOID_SPEC = Exercise(
     name="sigmoid", arg_names=("z",), outputs=(Output("result"),),
-    examples=_elementwise_examples(
+    examples=engine.elementwise_examples(
         bp.sigmoid, [v for v in SIGMOID.values()], {
             "values": "σ(z) = 1/(1 + e^(−z)); check your formula on single numbers first: "
                       "sigmoid(0.0) must be 0.5 and sigmoid(2.0) about 0.8808.",
@@ -161,7 +125,7 @@ SIGMOID_SPEC = Exercise(
 
 SIGMOID_PRIME_SPEC = Exercise(
     name="sigmoid_prime", arg_names=("z",), outputs=(Output("result"),),
-    examples=_elementwise_examples(
+    examples=engine.elementwise_examples(
         bp.sigmoid_prime, [v for v in PRIME.values()], {
             "values": "σ′(z) = σ(z)(1 − σ(z)): compute a = sigmoid(z), then a * (1 - a). "
                       "Check: sigmoid_prime(0.0) must be 0.25.",
@@ -280,30 +244,6 @@ GRADIENT_STEP_SPEC = Exercise(
 
 # --- exercise 6: training -------------------------------------------------------------------------
 
-def _losses(value, name):
-    """A list/array of numbers, one per epoch + 1, as a float array (N,)."""
-    __tracebackhide__ = True
-    if value is None:
-        raise AssertionError(f"{name}: losses is None — return the list of losses as the third "
-                             f"value: `return w, b, losses`.")
-    if not isinstance(value, (list, tuple, np.ndarray)) or np.ndim(value) == 0:
-        raise AssertionError(f"{name}: losses is {_check.describe(value)}; it should be a list "
-                             f"of numbers, the cost before training and after each epoch.")
-    values = []
-    for k, item in enumerate(value):
-        try:
-            arr = np.asarray(item, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise AssertionError(f"{name}: losses[{k}] is {_check.describe(item)}, not a "
-                                 f"number.") from None
-        if arr.size != 1:
-            raise AssertionError(
-                f"{name}: losses[{k}] is {_check.describe(item)}, but each loss is one number: "
-                f"E = 1/(2m) Σ (a − y)² adds up all m samples (np.mean or np.sum over everything).")
-        values.append(float(arr.reshape(())))
-    return np.array(values)
-
-
 def _train_examples(seed):
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(2, 4)), int(rng.integers(4, 7))
@@ -312,42 +252,9 @@ def _train_examples(seed):
                     (rng.normal(0.0, 1.0, (1, n)) @ c.X + rng.normal(0.0, 0.3, (1, m)) > 0).astype(float))
     lr = float(np.round(rng.uniform(0.5, 2.0), 2))
     epochs = int(rng.integers(12, 25))
-    net = bp.Network.from_params(list(c.weights), list(c.biases))
-    history = net.fit(c.X, c.Y, epochs=epochs, lr=lr, batch_size=m, seed=0, progress=False)
-    expected = (net.weights[0], net.biases[0], np.array(history.loss, dtype=float))
-
-    names = ("w", "b", "losses")
-    variants: dict = {k: {} for k in names}
-
-    def add(desc, Ws, bs, costs, k=epochs):
-        variants["w"].setdefault(desc, Ws[k][0])
-        variants["b"].setdefault(desc, bs[k][0])
-        if costs is not None:
-            variants["losses"].setdefault(desc, np.array(costs))
-
-    Ws, bs, costs = engine.train(c, lr, epochs + 1)
-    ok = np.array(costs[:epochs + 1])
-    variants["losses"].update(  # first: they win over equal values below
-        {
-        "the losses were recorded before each step only: with the course's convention losses has "
-        "epochs + 1 entries — losses[0] is the cost before training and losses[k] the cost after "
-        "k epochs, so record once before the loop and once after every step": ok[:epochs],
-        "the losses were recorded after each step only: losses[0] must be the cost before any "
-        "step (epochs + 1 entries in all)": ok[1:],
-        "the ½ is missing from E = 1/(2m) Σ (a − y)²": 2 * ok,
-    })
-    add(f"one epoch too few: {epochs - 1} updates instead of epochs = {epochs} — loop "
-        f"`for epoch in range(epochs):`", Ws, bs, costs[:epochs], k=epochs - 1)
-    add(f"one epoch too many: {epochs + 1} updates instead of epochs = {epochs}", Ws, bs,
-        costs[:epochs + 2], k=epochs + 1)
-    add("the parameters were never updated: calling gradient_step(...) changes nothing by "
-        "itself — keep what it returns: `w, b = gradient_step(w, b, dw, db, lr)`", Ws, bs,
-        [costs[0]] * (epochs + 1), k=0)
-    for mistake in select("step.ascent", "step.no_lr", "grad", "bp1.no_prime"):
-        tW, tb, tc = engine.train(c, lr, epochs, **mistake.equations(c))
-        add(mistake.description, tW, tb, tc)
-    scale = engine.train(c, lr, epochs, grad=lambda a, y, loss: a - y)
-    add(f"the gradients were m = {m} times too large (the 1/m of the mean is missing)", *scale)
+    expected, variants = engine.training(c, lr, epochs, params=lambda Ws, bs: (Ws[0], bs[0]),
+                                         names=("w", "b"), mistakes=select(
+                                             "step.ascent", "step.no_lr", "grad", "bp1.no_prime"))
     hints = {"losses": {"m": "it looks like E was summed over the samples instead of averaged: "
                              "E = 1/(2m) Σ (a − y)² (np.mean((a - y)**2) / 2)",
                         "1/m": "it looks like E was divided by m twice: E = 1/(2m) Σ (a − y)²",
@@ -361,7 +268,7 @@ def _train_examples(seed):
 
 TRAIN_NEURON_SPEC = Exercise(
     name="train_neuron", arg_names=("w", "b", "X", "y", "lr", "epochs"),
-    outputs=(Output("w"), Output("b"), Output("losses", _losses)), examples=_train_examples,
+    outputs=(Output("w"), Output("b"), Output("losses", engine.numbers)), examples=_train_examples,
     forbidden=ownwork.Forbidden((bp.Network.fit, bp.Network.step)),
     references=_earlier("sigmoid", "sigmoid_prime", "neuron_forward", "neuron_gradients",
                         "gradient_step"),
