@@ -30,6 +30,7 @@ tracebacks: a student sees their own code and the message, not the grader's inte
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -351,12 +352,23 @@ def check_outputs(result, expected: tuple, *, name: str, names: tuple[str, ...],
                              f"Return them in this order: `return {want}`. {context}".rstrip())
     problems = [diagnose(got, exp, what=what, m=m, variants=variants.get(what), hints=hints.get(what))
                 for got, exp, what in zip(result, expected, names)]
-    wrong = [p for p in problems if p is not None]
+    wrong = [(what, p) for what, p in zip(names, problems) if p is not None]
     if wrong:
-        body = wrong[0] + "".join(f"\n  Also: {p}" for p in wrong[1:])
+        body, same, others = wrong[0][1], [], []
+        for what, p in wrong[1:]:
+            (same if _gist(p, what) == _gist(wrong[0][1], wrong[0][0]) else others).append((what, p))
+        if same:
+            body += f"\n  The same for {', '.join(w for w, _ in same)}."
+        body += "".join(f"\n  Also: {p}" for _, p in others)
         raise AssertionError(f"{name}: {body}\n{report(result, expected, names)}"
                              + (f"\n{context}" if context else ""))
     return tuple(np.asarray(g, dtype=np.float64) for g in result)
+
+
+def _gist(problem: str, what: str) -> str:
+    """A diagnosis without the value's name and its shape remark, to spot repeats."""
+    gist = problem[len(what):] if problem.startswith(what) else problem
+    return re.sub(r"\(Its shape, .*?, is right\.\)|Expected shape .*?\.", "", gist).strip()
 
 
 def report(result, expected, names) -> str:
