@@ -361,14 +361,14 @@ STUDENT_RELEASE = ["README.md", "LICENSE", "course.py", "pyproject.toml", "requi
                    "environment.yml", "nbgrader_config.py", ".gitignore", ".jupyterlab-settings",
                    "bpkit", "lessons", "exercises"]
 STUDENT_RELEASE_NEEDS = ["course.py", "pyproject.toml", "nbgrader_config.py", "bpkit", "exercises"]
-_INSTRUCTORS_ONLY = re.compile(
-    r"\n?<!-- instructors only -->.*?<!-- end instructors only -->\n?", re.S)
+_NOT_FOR_STUDENTS = re.compile(
+    r"\n?<!-- not in the student release -->.*?<!-- end: not in the student release -->\n?", re.S)
 
 
 def student_readme(text: str) -> str:
-    """README.md without its parts for instructors and authors (between the markers
-    ``<!-- instructors only -->`` and ``<!-- end instructors only -->``)."""
-    return _INSTRUCTORS_ONLY.sub("\n", text)
+    """README.md without its parts for instructors, authors and self-learners (each between
+    ``<!-- not in the student release -->`` and ``<!-- end: not in the student release -->``)."""
+    return _NOT_FOR_STUDENTS.sub("\n", text)
 
 
 def student_release(args: list[str]) -> int:

@@ -123,10 +123,13 @@ def first_line(text: str, width: int = 90) -> str:
     if len(line) <= width:
         return line
     head = line[:width - 1]
-    for stop in (". ", "; ", " — ", ": "):
+    cut = head.rfind(". ")
+    if cut >= 20:                       # whole sentences, unless that leaves only a word or two
+        return head[:cut + 1]
+    for stop in ("; ", " — ", ": ", ", "):
         cut = head.rfind(stop)
         if cut >= width // 2:
-            return head[:cut + (1 if stop == ". " else 0)].rstrip() + (" …" if stop != ". " else "")
+            return head[:cut].rstrip() + " …"
     cut = head.rfind(" ")
     return (head[:cut] if cut >= width // 2 else head).rstrip(" ,") + " …"
 
