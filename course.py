@@ -109,10 +109,19 @@ def _ensure_venv() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
 
 
+def _fetch_uv() -> None:
+    """pip install uv into .venv, output captured: if it fails, the caller's one note says so."""
+    try:
+        subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "uv"],
+                       cwd=ROOT, env=_env(), capture_output=True, timeout=600)
+    except (OSError, subprocess.SubprocessError):
+        pass
+
+
 def _get_uv() -> bool:
     """Put uv into .venv with pip (once); False when it can't be had (offline, no wheel)."""
-    if not _uv().exists():      # -qqq: when there is no uv, the note in _install_with_uv says so
-        _run(PYTHON, "-m", "pip", "install", "-qqq", "--disable-pip-version-check", "uv", check=False)
+    if not _uv().exists():
+        _fetch_uv()
     return _uv().exists()
 
 

@@ -30,11 +30,16 @@ def course(tmp_path, monkeypatch):
     def fake_run(*cmd, check=True):
         cmd = [str(c) for c in cmd]
         calls.append(cmd)
-        if cmd[1:4] == ["-m", "pip", "install"] and cmd[-1] == "uv" and mod.uv_on_index:
-            mod._uv().touch()                            # pip put uv into .venv
         return mod.uv_exit if cmd[0] == str(mod._uv()) else 0
 
+    def fake_fetch_uv():
+        calls.append([str(mod.PYTHON), "-m", "pip", "install", "uv"])
+        if mod.uv_on_index:
+            mod._uv().touch()                            # pip put uv into .venv
+
     monkeypatch.setattr(mod, "_run", fake_run)
+    mod.real_fetch_uv = mod._fetch_uv
+    monkeypatch.setattr(mod, "_fetch_uv", fake_fetch_uv)
     mod.real_pip_index_url = mod._pip_index_url
     monkeypatch.setattr(mod, "_pip_index_url", lambda: None)
     monkeypatch.setattr(mod.venv, "EnvBuilder", lambda **kw: type("B", (), {
@@ -88,6 +93,20 @@ def test_without_uv_setup_installs_the_same_lock_with_pip_and_says_so_once(cours
     assert course.STAMP.exists()                        # a success, not a failure
 
 
+@pytest.mark.skipif(os.name == "nt", reason="the stand-in for pip is a shell script")
+def test_a_failed_uv_fetch_leaves_no_error_output(course, capfd):
+    """pip's ResolutionImpossible lines would read as a failure; the note alone explains."""
+    course.setup()                                      # the fake .venv exists from here on
+    course.PYTHON.write_text("#!/bin/sh\necho 'ERROR: No matching distribution found for uv' >&2\nexit 1\n")
+    course.PYTHON.chmod(0o755)
+    capfd.readouterr()
+    course.real_fetch_uv()
+    assert capfd.readouterr() == ("", "")
+    course.PYTHON.write_text("")                        # not even runnable: still no exception
+    course.PYTHON.chmod(0o644)
+    course.real_fetch_uv()
+
+
 def test_when_uv_fails_setup_retries_the_same_install_with_pip(course, capsys):
     course.uv_exit = 2
     course.setup()
@@ -129,9 +148,7 @@ def test_lock_resolves_for_every_platform_from_pypi_and_records_the_hash(course)
 
     def fake_compile(*cmd, check=True):
         cmd = [str(c) for c in cmd]
-        if cmd[-1] == "uv":
-            course._uv().touch()
-        elif "compile" in cmd:
+        if "compile" in cmd:
             compile_runs.append(cmd)
             (course.ROOT / cmd[cmd.index("-o") + 1]).write_text(compiled)
         return 0
