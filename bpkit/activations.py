@@ -129,6 +129,8 @@ ACTIVATIONS: dict[str, Activation] = {
 def get_activation(name) -> Activation:
     """The Activation called ``name`` (or ``name`` itself if it is already an Activation):
     one of "sigmoid", "tanh", "relu", "identity"."""
+    if type(name) is str and name in ACTIVATIONS:   # the common case first: fit calls this per layer
+        return ACTIVATIONS[name]
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str):

@@ -31,7 +31,7 @@ from .losses import check_targets, get_loss
 MAX_PARAMETERS = 10**8
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)   # created twice per training step: slots, not frozen, keep that cheap
 class ForwardPass:
     """What a forward pass computed: z[l−1] = z^l (l = 1 … L) and a[l] = a^l (a[0] = X)."""
     z: list
@@ -43,7 +43,7 @@ class ForwardPass:
         return self.a[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Gradients:
     """What backward computed: delta[l−1] = δ^l, dW[l−1] = ∂C/∂W^l, db[l−1] = ∂C/∂b^l."""
     dW: list
@@ -259,39 +259,41 @@ class Network:
     @_checks.checked(_check_X)
     def forward(self, X) -> ForwardPass:
         """z^l = W^l a^(l−1) + b^l and a^l = σ_l(z^l) for l = 1 … L, from a^0 = X (n_0, m)."""
+        z_of = weighted_input.__wrapped__            # z = W a + b, the formula itself
         zs, a = [], [X]
         for W, b, act in zip(self.weights, self.biases, self.activations):
-            zs.append(weighted_input.__wrapped__(W, a[-1], b))
+            zs.append(z_of(W, a[-1], b))
             a.append(get_activation(act).f(zs[-1]))
         return ForwardPass(z=zs, a=a)
 
     @_checks.checked(_check_X)
     def predict(self, X) -> np.ndarray:
         """The output a^L (n_L, m) for inputs X (n_0, m)."""
-        return self.forward.__wrapped__(self, X).output
+        return type(self).forward.__wrapped__(self, X).output
 
     @_checks.checked(_check_XY)
     def loss(self, X, Y) -> float:
         """The cost C of the outputs for X (n_0, m) against targets Y (n_L, m)."""
-        return self.cost.value(self.forward.__wrapped__(self, X).output, Y)
+        return self.cost.value(type(self).forward.__wrapped__(self, X).output, Y)
 
     @_checks.checked(_check_XY)
     def accuracy(self, X, Y) -> float:
         """Fraction of columns classified right (threshold ½ for one output, else argmax)."""
-        return _accuracy(self.forward.__wrapped__(self, X).output, Y)
+        return _accuracy(type(self).forward.__wrapped__(self, X).output, Y)
 
     @_checks.checked(_check_XY)
     def backward(self, X, Y) -> Gradients:
         """δ^l, ∂C/∂W^l and ∂C/∂b^l for every layer: BP1 at the output (the cost's own
         δ^L), BP2 backwards, then BP3 and BP4. X: (n_0, m), Y: (n_L, m)."""
-        fwd = self.forward.__wrapped__(self, X)
-        acts = [get_activation(a) for a in self.activations]
-        deltas = [self.cost.delta(fwd.output, Y, fwd.z[-1], acts[-1])]       # BP1
+        fwd = type(self).forward.__wrapped__(self, X)
+        sigma = self.activations                      # σ_l = sigma[l−1]
+        deltas = [self.cost.delta(fwd.output, Y, fwd.z[-1], sigma[-1])]       # BP1
         for l in range(len(self.weights) - 1, 0, -1):   # 0-based l is layer l: W^(l+1) = weights[l]
-            deltas.append(bp2.__wrapped__(self.weights[l], deltas[-1], fwd.z[l - 1], acts[l - 1]))
+            deltas.append(bp2.__wrapped__(self.weights[l], deltas[-1], fwd.z[l - 1], sigma[l - 1]))
         deltas.reverse()
-        return Gradients(dW=[bp4.__wrapped__(d, a) for d, a in zip(deltas, fwd.a[:-1])],
-                         db=[bp3.__wrapped__(d) for d in deltas],
+        dW_of, db_of = bp4.__wrapped__, bp3.__wrapped__
+        return Gradients(dW=[dW_of(d, a) for d, a in zip(deltas, fwd.a[:-1])],
+                         db=[db_of(d) for d in deltas],
                          delta=deltas)
 
     @_checks.checked(_check_step)
