@@ -201,13 +201,24 @@ def lock(args: list[str]) -> int:
     return 0
 
 
+def _lab_settings() -> list[str]:
+    """JupyterLab options that give the course's lab its own settings overrides.
+
+    .jupyterlab-settings/overrides.json holds defaults for this course only (no "get notified
+    about official Jupyter news?" prompt); a user's own settings still win over them, and
+    nothing in the user's ~/.jupyter is touched. The browser tests start JupyterLab with the
+    same options.
+    """
+    return [f"--LabApp.app_settings_dir={ROOT / '.jupyterlab-settings'}"]
+
+
 def open_course(args: list[str]) -> int:
     setup()
     _say("starting JupyterLab; stop it with Ctrl-C")
     # Jupyter refuses to start as root unless told; in a container root is the usual user.
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return _run(BIN / "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.root_dir={ROOT}", *as_root, *args, check=False)
+                f"--ServerApp.root_dir={ROOT}", *_lab_settings(), *as_root, *args, check=False)
 
 
 def test(args: list[str]) -> int:
