@@ -198,7 +198,7 @@ def flag(func: str, name: str, value) -> bool:
     return bool(value)
 
 
-def seed(func: str, value, name: str = "seed"):
+def seed(func: str, name: str, value):
     """Return ``value`` if it can seed ``np.random.default_rng``, else explain.
 
     Accepted: None (fresh randomness), an integer >= 0, or a ``np.random.Generator`` /

@@ -36,7 +36,7 @@ def _sklearn_seed(func: str, seed) -> int:
     Going through ``np.random.default_rng`` gives every function here the same meaning
     for ``seed`` (an int >= 0, ``None`` for fresh randomness, or a ``Generator``).
     """
-    return int(np.random.default_rng(_checks.seed(func, seed)).integers(2**31 - 1))
+    return int(np.random.default_rng(_checks.seed(func, "seed", seed)).integers(2**31 - 1))
 
 
 def _columns(func: str, noise: float, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +177,7 @@ def spiral(m_per_class: int = 100, classes: int = 3, noise: float = 0.2,
     n = _checks.integer("spiral", "m_per_class", m_per_class, 1)
     k = _checks.integer("spiral", "classes", classes, 2)
     noise = _checks.real("spiral", "noise", noise, 0.0)
-    rng = np.random.default_rng(_checks.seed("spiral", seed))
+    rng = np.random.default_rng(_checks.seed("spiral", "seed", seed))
     _check_size("spiral", "m_per_class × classes", n * k, 2 + k)
 
     r = np.tile(np.linspace(0.0, 1.0, n), k)                      # radius, per arm

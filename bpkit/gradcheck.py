@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
+from .network import Network
 
 
 def numerical_gradient(f, x, eps: float = 1e-6) -> np.ndarray:
@@ -149,8 +150,6 @@ def check_gradients(net, X, Y, eps: float = 1e-6, tol: float = 1e-7) -> Gradient
     Slow (two forward passes per parameter): use a small network and batch.
     Returns a GradientReport; ``report.ok`` tells whether all relative errors are < tol.
     """
-    from .network import Network
-
     if not isinstance(net, Network):
         raise TypeError(f"check_gradients: net must be a bp.Network, got {type(net).__name__}.")
     eps = _checks.real("check_gradients", "eps", eps, 0.0, low_inclusive=False)

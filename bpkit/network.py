@@ -200,7 +200,7 @@ class Network:
         if count > MAX_PARAMETERS:
             raise ValueError(f"sizes {list(sizes)} make {count:,} parameters "
                              f"({8 * count / 2**30:.3g} GiB); bpkit allows up to {MAX_PARAMETERS:,}.")
-        rng = np.random.default_rng(_checks.seed("Network", seed))
+        rng = np.random.default_rng(_checks.seed("Network", "seed", seed))
         weights = [rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)
                    for n_prev, n in zip(sizes[:-1], sizes[1:])]
         biases = [np.zeros((n, 1)) for n in sizes[1:]]
@@ -320,7 +320,7 @@ class Network:
         lr = _check_lr("fit", lr)
         epochs = _checks.integer("fit", "epochs", epochs, 0)
         batch_size = m if batch_size is None else _checks.integer("fit", "batch_size", batch_size, 1)
-        seed = _checks.seed("fit", seed)
+        seed = _checks.seed("fit", "seed", seed)
         progress = _checks.flag("fit", "progress", progress)
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
