@@ -173,7 +173,16 @@ def diagnosis(test_cell, answer_cells, timeout, width: int = 90) -> str:
         if output is not None and output.get("ename") != "NotImplementedError":
             return "your answer cell failed: " + _describe_error(output, timeout, width - 25)
     output = _first_error(test_cell)
-    return _describe_error(output, timeout, width) if output else "failed without an error message"
+    if output is None:
+        return "failed without an error message"
+    # "sigmoid: …" — the row already names the exercise, so the room goes to the message.
+    names = [_nbgrader(c).get("grade_id", "") for c in answer_cells]
+    evalue = output.get("evalue") or ""
+    for name in names:
+        if name and evalue.startswith(f"{name}: "):
+            output = {**output, "evalue": evalue[len(name) + 2:]}
+            break
+    return _describe_error(output, timeout, width)
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -203,12 +212,15 @@ def _empty(cell) -> bool:
     return cell.source.strip() in ("", EMPTY_ANSWER)
 
 
-def check_notebook(path: Path, release_path: Path, config, width: int = 90) -> Report:
-    """Run ``path`` as the grader will (test cells from ``release_path``) and report."""
+def check_notebook(path: Path, release_path: Path, config, columns: int = 120) -> Report:
+    """Run ``path`` as the grader will (test cells from ``release_path``) and report, with
+    diagnoses cut so that a table row fits in ``columns`` characters."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     release = nbformat.read(release_path, as_version=4)
+    ids = [len(_nbgrader(c).get("grade_id", "")) for c in release.cells] + [len("exercise")]
+    width = max(60, columns - max(ids) - 22)    # 22: indent, points and result columns
     edited, missing = restore_tests(nb, release)
     nb, timeout = execute(nb, path.parent, config)
     report = Report(path, edited=edited, timeout=timeout)
@@ -324,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
               + (f" (exercises: {', '.join(available)})." if available else "."))
         return 2
     config = course_config(root)
-    width = max(60, shutil.get_terminal_size((120, 24)).columns - 40)
+    columns = shutil.get_terminal_size((120, 24)).columns
     status = 0
     for path in notebooks:
         release = release_for(path, root)
@@ -338,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"(made by `{course_command()} start <assignment>`).")
             status = 2
             continue
-        report = check_notebook(path, release, config, width)
+        report = check_notebook(path, release, config, columns)
         print(format_report(report, _shown(path, root)), end="\n\n", flush=True)
         if not report.ok and status == 0:
             status = 1
