@@ -142,5 +142,3 @@ def get_activation(name) -> Activation:
     return ACTIVATIONS[name]
 
 
-# compat: remove when grading/widgets stop importing it
-_sigmoid, _sigmoid_prime = sigmoid.__wrapped__, sigmoid_prime.__wrapped__

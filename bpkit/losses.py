@@ -162,5 +162,3 @@ def get_loss(loss) -> Loss:
     return LOSSES[loss]
 
 
-# compat: remove when grading/widgets stop importing it
-_mse_grad = mse_grad.__wrapped__

@@ -367,8 +367,6 @@ class Network:
                     epoch_range.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
         return history
 
-    # compat: remove when grading/widgets stop importing it
-    _forward, _backward, _step = forward.__wrapped__, backward.__wrapped__, step.__wrapped__
 
 
 def _diverged(loss: float, epoch: int, lr: float, X: np.ndarray, Y: np.ndarray) -> Exception:
