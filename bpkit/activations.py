@@ -140,5 +140,3 @@ def get_activation(name) -> Activation:
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}.")
     return ACTIVATIONS[name]
-
-

@@ -142,7 +142,7 @@ def _describe_error(output, timeout, width: int) -> str:
     ename, evalue = output.get("ename", "Error"), output.get("evalue", "") or ""
     if ename == "CellTimeoutError":
         return f"ran past {timeout} seconds (the limit per cell) and was stopped: it may loop forever"
-    if ename == "NotImplementedError":
+    if ename == "NotImplementedError" or "NotImplementedError" in first_line(evalue, 1000):
         return "not answered yet: the answer cell still raises NotImplementedError"
     if not evalue.strip():
         line = _failing_line(output)

@@ -160,5 +160,3 @@ def get_loss(loss) -> Loss:
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; choose 'mse' or 'cross_entropy'.")
     return LOSSES[loss]
-
-
