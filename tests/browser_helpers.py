@@ -253,27 +253,25 @@ def _stop(lab: Lab) -> None:
 
 # --------------------------------------------------------------------------- the browser
 @contextlib.contextmanager
-def chromium(tmp: Path):
-    """A playwright BrowserContext on Debian's Chromium with a fresh profile in ``tmp``.
+def chromium(playwright, tmp: Path):
+    """A BrowserContext on Debian's Chromium with a fresh profile in ``tmp``.
 
-    Closed on exit however the body ends; any Chromium process still using the profile
+    ``playwright``: from ``sync_playwright().start()`` (one per process: the sync API cannot
+    nest). Closed on exit however the body ends; any Chromium process still using the profile
     afterwards is killed.
     """
-    from playwright.sync_api import sync_playwright
-
     profile = tmp / "chromium-profile"
     shutil.rmtree(profile, ignore_errors=True)
     profile.mkdir(parents=True)
     try:
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-                viewport=VIEWPORT)
-            context.set_default_timeout(60_000)
-            try:
-                yield context
-            finally:
-                context.close()
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport=VIEWPORT)
+        context.set_default_timeout(60_000)
+        try:
+            yield context
+        finally:
+            context.close()
     finally:
         _kill(processes_with(str(profile)))
 
@@ -394,14 +392,28 @@ _KERNEL_IDLE = """() => {
   return !!kernel && kernel.status === 'idle';
 }"""
 
-# How tall the viewport must be to show the whole notebook at once (no scrolling).
-_NOTEBOOK_HEIGHT = """() => {
+# The notebook's scroll area: where it is on the page, and how tall its content is.
+_SCROLL_AREA = """() => {
   const nb = window.jupyterapp.shell.currentWidget.content, outer = nb.outerNode;
+  const box = outer.getBoundingClientRect();
   const last = nb.widgets[nb.widgets.length - 1].node;
-  return [last.getBoundingClientRect().bottom - outer.getBoundingClientRect().top
-          + outer.scrollTop + 40, outer.clientHeight];
+  return {x: box.left, y: box.top, width: box.width, height: outer.clientHeight,
+          scrollTop: outer.scrollTop,
+          content: last.getBoundingClientRect().bottom - box.top + outer.scrollTop + 20};
 }"""
 
+# Scroll the notebook to `top`, then wait until it has painted (two animation frames, and
+# the images in view decoded).
+_SCROLL_TO = """async (top) => {
+  const outer = window.jupyterapp.shell.currentWidget.content.outerNode;
+  outer.scrollTop = top;
+  for (let i = 0; i < 2; i++) await new Promise(r => requestAnimationFrame(r));
+  await Promise.all([...outer.querySelectorAll('img')].map(img => img.decode().catch(() => null)));
+  await new Promise(r => requestAnimationFrame(r));
+}"""
+
+# Close what the bottom panel holds (the Log Console), so the notebook gets the whole height.
+_CLOSE_BOTTOM = """() => { for (const w of [...window.jupyterapp.shell.widgets('down')]) w.close(); }"""
 
 def open_notebook(page, lab: Lab, path: str) -> None:
     """Open ``path`` (relative to the served root) in a fresh workspace; wait for its kernel."""
@@ -530,10 +542,10 @@ def exercise_widgets(page, path: str) -> tuple[list[str], list[str]]:
             problems.append(f"{where}: {trouble}")
             continue
         verb = "moving" if c["kind"] == "slider" else "using"
-        deadline, changed = time.monotonic() + CHANGE_TIMEOUT, True
-        while page.evaluate(_SNAPSHOT, [c["view"], c["n"]]) == before:
-            if time.monotonic() > deadline:
-                changed = False
+        # Wait for the view to change, or for a traceback: no need to wait out the timeout.
+        deadline = time.monotonic() + CHANGE_TIMEOUT
+        while not (changed := page.evaluate(_SNAPSHOT, [c["view"], c["n"]]) != before):
+            if time.monotonic() > deadline or len(page.evaluate(_LOG_ERRORS, path) or []) > len(logged):
                 break
             page.wait_for_timeout(100)
         raised = _log_errors(page, path)[len(logged):]
@@ -547,35 +559,60 @@ def exercise_widgets(page, path: str) -> tuple[list[str], list[str]]:
     return problems, done
 
 
-def screenshot_whole_notebook(page, path: Path) -> None:
-    """A screenshot of the whole notebook: the viewport is made as tall as the notebook (the
-    notebook scrolls inside the page, so a "full page" screenshot alone shows one screen)."""
-    height = VIEWPORT["height"]
-    for _ in range(6):      # cells below the fold take their real height once rendered
-        needed, visible = page.evaluate(_NOTEBOOK_HEIGHT)
-        if needed <= visible:
-            break
-        height = min(height + int(needed - visible) + 1, 60_000)
-        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
-        page.wait_for_timeout(300)
-    page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.outerNode.scrollTop = 0; }")
-    page.screenshot(path=str(path), timeout=120_000)
-    page.set_viewport_size(VIEWPORT)
+def screenshot_whole_notebook(page, path: Path, tile_height: int = 2400) -> None:
+    """One PNG of the whole notebook, top to bottom. The notebook scrolls inside the page, so
+    a "full page" screenshot would show one screen of it: instead it is scrolled a screen at a
+    time and the tiles are pasted together (Pillow, a matplotlib dependency)."""
+    import io
+
+    from PIL import Image
+
+    page.evaluate(_CLOSE_BOTTOM)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": tile_height})
+    tiles, top = [], 0
+    try:
+        while True:
+            page.evaluate(_SCROLL_TO, top)
+            area = page.evaluate(_SCROLL_AREA)
+            clip = {k: area[k] for k in ("x", "y", "width", "height")}
+            tiles.append((area["scrollTop"], page.screenshot(clip=clip)))
+            if area["scrollTop"] + area["height"] >= area["content"] or len(tiles) > 100:
+                break
+            top = area["scrollTop"] + area["height"]
+    finally:
+        page.set_viewport_size(VIEWPORT)
+    images = [(int(offset), Image.open(io.BytesIO(png))) for offset, png in tiles]
+    last_offset, last = images[-1]
+    height = min(int(area["content"]), last_offset + last.height)
+    sheet = Image.new("RGB", (last.width, height), "white")
+    for offset, image in images:
+        sheet.paste(image, (0, offset))
+    sheet.save(path, optimize=False)
 
 
-def check_lesson(context, lab: Lab, path: str, screenshot: Path | None = None) -> list[str]:
-    """Everything a reader of ``path`` would notice, as a list of problems ([] when none)."""
+def check_lesson(context, lab: Lab, path: str, screenshot: Path | None = None,
+                 report=lambda message: None) -> list[str]:
+    """Everything a reader of ``path`` would notice, as a list of problems ([] when none).
+    ``report`` receives a line of progress (what was done, how long it took) per step."""
     page = context.new_page()
     try:
+        start = time.monotonic()
         open_notebook(page, lab, path)
+        report(f"opened, kernel idle: {time.monotonic() - start:.1f} s")
+        start = time.monotonic()
         problems = run_all(page, path)
-        widget_problems, _ = exercise_widgets(page, path)
+        report(f"Run All Cells, views rendered: {time.monotonic() - start:.1f} s")
+        start = time.monotonic()
+        widget_problems, done = exercise_widgets(page, path)
         problems += widget_problems
+        report(f"operated {len(done)} control(s) {done}: {time.monotonic() - start:.1f} s")
         if NEWS_PROMPT in page.evaluate("() => document.body.innerText"):
             problems.append(f"{path}: JupyterLab shows the 'get notified about official Jupyter "
                             f"news?' prompt; the course's settings overrides were not applied")
         if screenshot is not None:
+            start = time.monotonic()
             screenshot_whole_notebook(page, screenshot)
+            report(f"screenshot {screenshot}: {time.monotonic() - start:.1f} s")
         return problems
     finally:
         with contextlib.suppress(Exception):

@@ -110,8 +110,19 @@ def lab(course, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab, tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("browser")) as context:
+def playwright():
+    from playwright.sync_api import sync_playwright
+
+    driver = sync_playwright().start()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright, lab, tmp_path_factory):
+    with chromium(playwright, tmp_path_factory.mktemp("browser")) as context:
         yield context
 
 
@@ -143,8 +154,10 @@ def screenshots(tmp_path_factory, request) -> Path:
 def test_lesson_renders_and_every_widget_responds(lesson, lab, browser, screenshots):
     shot = screenshots / (Path(lesson).stem + ".png")
     start = time.monotonic()
-    problems = check_lesson(browser, lab, lesson, screenshot=shot)
-    print(f"\n{lesson}: checked in {time.monotonic() - start:.1f} s, screenshot {shot}")
+    print()
+    problems = check_lesson(browser, lab, lesson, screenshot=shot,
+                            report=lambda line: print(f"{lesson}: {line}"))
+    print(f"{lesson}: checked in {time.monotonic() - start:.1f} s")
     assert not problems, (f"{len(problems)} problem(s) in the browser (screenshot: {shot}):\n"
                           + "\n".join(problems))
 
@@ -173,28 +186,29 @@ def test_a_correct_working_copy_passes_validate(course, lab, browser):
         f"pass Validate; the dialog says:\n{text}")
 
 
-def test_a_broken_widget_is_named_and_everything_stops(tmp_path, monkeypatch):
-    """The checker on a lesson whose slider's callback raises: it must fail naming the lesson
-    and the slider, while a working slider next to it passes; and the server, its kernel and
-    the browser must be gone afterwards although the check failed."""
+def test_a_broken_widget_is_named_and_everything_stops(playwright, tmp_path, monkeypatch):
+    """The checker on a lesson with three sliders: 'works' updates a label; 'broken' has a
+    callback that raises; 'inert' has no callback, so moving it changes nothing else. The
+    check must fail naming the lesson and the two bad sliders (with the traceback's last line
+    for 'broken'), not 'works'; and the server, its kernel and the browser must be gone
+    afterwards although the check failed."""
+    monkeypatch.setattr(browser_helpers, "CHANGE_TIMEOUT", 3)    # 'inert' waits this long
     root = tmp_path / "course"
     (root / "lessons").mkdir(parents=True)
     code = ("import ipywidgets as W\n"
-            "def show(change, out):\n    out.value = f'value {change.new}'\n"
-            "works, broken = W.FloatSlider(description='works'), W.FloatSlider(description='broken')\n"
-            "seen_w, seen_b = W.HTML('-'), W.HTML('-')\n"
-            "works.observe(lambda c: show(c, seen_w), 'value')\n"
-            "broken.observe(lambda c: 1 / 0, 'value')        # the deliberate bug\n"
-            "W.VBox([W.HBox([works, seen_w]), W.HBox([broken, seen_b])])")
+            "sliders = {name: W.FloatSlider(description=name) for name in ('works', 'broken', 'inert')}\n"
+            "label = W.HTML('-')\n"
+            "sliders['works'].observe(lambda change: setattr(label, 'value', str(change.new)), 'value')\n"
+            "sliders['broken'].observe(lambda change: 1 / 0, 'value')    # the deliberate bug\n"
+            "W.VBox([*sliders.values(), label])")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "lessons" / "broken-widget.ipynb")
-
     path = "lessons/broken-widget.ipynb"
-    monkeypatch.setattr(browser_helpers, "CHANGE_TIMEOUT", 5)    # the broken slider waits this long
+    nbformat.write(nb, root / path)
+
     with pytest.raises(AssertionError) as failure:
         with jupyter_lab(root, tmp_path / "jupyter") as server:
-            with chromium(tmp_path / "browser") as context:
+            with chromium(playwright, tmp_path / "browser") as context:
                 page = context.new_page()
                 open_notebook(page, server, path)
                 problems = run_all(page, path)
@@ -205,8 +219,11 @@ def test_a_broken_widget_is_named_and_everything_stops(tmp_path, monkeypatch):
                 assert not problems, "\n".join(problems)
     message = str(failure.value)
     print(f"\nthe checker reported:\n{message}")
-    assert f"{path} cell 0" in message and "slider 'broken'" in message
-    assert "ZeroDivisionError: division by zero" in message          # the traceback's last line
+    broken = [line for line in message.splitlines() if "slider 'broken'" in line]
+    inert = [line for line in message.splitlines() if "slider 'inert'" in line]
+    assert broken and broken[0].startswith(f"{path} cell 0")
+    assert "ZeroDivisionError: division by zero" in broken[0]      # the traceback's last line
+    assert inert and "nothing else in the widget changed" in inert[0]
     assert "'works'" not in message
     assert len(server_pids) >= 2, "expected the server and the notebook's kernel to be running"
     assert not [pid for pid in server_pids if alive(pid)], "processes left after a failure"
