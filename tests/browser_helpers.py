@@ -305,6 +305,7 @@ _RUN_FINISHED = """() => {
 # Per code cell: what the kernel sent (error outputs, widget views) and what the page shows.
 _CELLS = """() => {
   const VIEW = 'application/vnd.jupyter.widget-view+json';
+  const TOP = ':scope > .jp-OutputArea-child > .jp-OutputArea-output';
   const panel = window.jupyterapp.shell.currentWidget;
   const result = [];
   panel.content.widgets.forEach((cell, index) => {
@@ -316,14 +317,16 @@ _CELLS = """() => {
       if (out.output_type === 'error') errors.push(`${out.ename}: ${out.evalue}`);
       if (out.data && out.data[VIEW] && out.data[VIEW].model_id) views++;
     }
-    const nodes = [...cell.node.querySelectorAll('.jp-OutputArea-output')];
+    // The cell's own outputs, and every output area inside them (an Output widget's).
+    const own = [...cell.outputArea.node.querySelectorAll(TOP)];
+    const all = [...cell.outputArea.node.querySelectorAll('.jp-OutputArea-output')];
     result.push({index, id: cell.model.id, executed: cell.model.executionCount !== null,
                  source: cell.model.sharedModel.getSource().split('\\n')[0].slice(0, 80),
                  errors, views,
-                 rendered: nodes.filter(n => n.querySelector(':scope > .jupyter-widgets')).length,
-                 loading: nodes.filter(n => n.textContent.startsWith('Loading widget')).length,
-                 broken: nodes.filter(n => n.textContent.startsWith('Error displaying widget'))
-                              .map(n => n.textContent.slice(0, 200))});
+                 rendered: own.filter(n => n.querySelector(':scope > .jupyter-widgets')).length,
+                 loading: all.filter(n => n.textContent.startsWith('Loading widget')).length,
+                 broken: all.filter(n => n.textContent.startsWith('Error displaying widget'))
+                            .map(n => n.textContent.slice(0, 200))});
   });
   return result;
 }"""
@@ -337,7 +340,9 @@ _CONTROLS = """() => {
   const label = (el, sel) => { const l = el.closest(sel) && el.closest(sel).querySelector('.widget-label');
                                return l ? l.textContent.trim() : ''; };
   panel.content.widgets.forEach((cell, index) => {
-    cell.node.querySelectorAll('.jp-OutputArea-output').forEach((view, k) => {
+    if (cell.model.type !== 'code') return;
+    const top = ':scope > .jp-OutputArea-child > .jp-OutputArea-output';
+    cell.outputArea.node.querySelectorAll(top).forEach((view, k) => {
       if (!view.querySelector(':scope > .jupyter-widgets')) return;
       view.setAttribute('data-bpkit-view', `${index}-${k}`);
       const add = (el, kind, name) => {
