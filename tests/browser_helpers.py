@@ -501,8 +501,8 @@ def _operate(page, control, kind: str) -> str | None:
     control.scroll_into_view_if_needed()
     if kind == "slider":
         before = _slider_value(control)
-        at_max = control.evaluate(
-            "h => parseFloat(h.getAttribute('aria-valuenow')) >= parseFloat(h.getAttribute('aria-valuemax'))")
+        at_max = control.evaluate("h => parseFloat(h.getAttribute('aria-valuenow'))"
+                                  "     >= parseFloat(h.getAttribute('aria-valuemax'))")
         control.focus()
         control.press("ArrowLeft" if at_max else "ArrowRight")
         deadline = time.monotonic() + CHANGE_TIMEOUT
@@ -529,8 +529,9 @@ def _operate(page, control, kind: str) -> str | None:
 
 def exercise_widgets(page, path: str) -> tuple[list[str], list[str]]:
     """Operate every control of every widget view, in page order. Returns (problems, done):
-    a problem for each control whose view shows nothing new within CHANGE_TIMEOUT, and a
-    description of each control operated."""
+    a problem for each control whose use makes the kernel log a traceback (a callback that
+    raises), or after which nothing else in its widget view (text, image bytes, values)
+    changes within CHANGE_TIMEOUT; and a description of each control operated."""
     problems, done = [], []
     controls = page.evaluate(_CONTROLS)
     if controls:
@@ -550,7 +551,8 @@ def exercise_widgets(page, path: str) -> tuple[list[str], list[str]]:
         # Wait for the view to change, or for a traceback: no need to wait out the timeout.
         deadline = time.monotonic() + CHANGE_TIMEOUT
         while not (changed := page.evaluate(_SNAPSHOT, [c["view"], c["n"]]) != before):
-            if time.monotonic() > deadline or len(page.evaluate(_LOG_ERRORS, path) or []) > len(logged):
+            traceback = len(page.evaluate(_LOG_ERRORS, path) or []) > len(logged)
+            if traceback or time.monotonic() > deadline:
                 break
             page.wait_for_timeout(100)
         raised = _log_errors(page, path)[len(logged):]

@@ -87,8 +87,8 @@ def correct_working_copy(exercise: Path, solution: Path):
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    """A throwaway copy of the course: lessons, exercises, solutions, nbgrader config, and a
-    correct working copy of the first exercise in work/<assignment>/."""
+    """A throwaway copy of the course: lessons, exercises, solutions and the nbgrader config
+    (Validate reads it from the server's working directory, this folder)."""
     root = tmp_path_factory.mktemp("course")
     for folder in ("lessons", "exercises", "solutions"):
         if (ROOT / folder).is_dir():
@@ -142,9 +142,7 @@ class _ScreenshotsSummary:
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory, request) -> Path:
     folder = tmp_path_factory.mktemp("browser-screenshots")
-    plugin = _ScreenshotsSummary(folder)
-    if not request.config.pluginmanager.is_registered(plugin):
-        request.config.pluginmanager.register(plugin, f"bpkit-screenshots-{id(plugin)}")
+    request.config.pluginmanager.register(_ScreenshotsSummary(folder), f"bpkit-screenshots-{folder}")
     print(f"\nbrowser screenshots go to {folder}")
     return folder
 
