@@ -1,4 +1,4 @@
-"""nbgrader configuration for the bpkit course (see DESIGN.md §3).
+"""nbgrader configuration for the bpkit course.
 
 The repository root is the nbgrader course directory:
 

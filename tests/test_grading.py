@@ -9,6 +9,7 @@ exercises is fine.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -338,8 +339,13 @@ def _interpreter(version: str) -> str | None:
     import glob
     import shutil
     import subprocess
+    roots = [Path.home() / ".pyenv", Path(os.environ.get("PYENV_ROOT", "/nonexistent"))]
+    if shutil.which("pyenv"):
+        found = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
+        roots.append(Path(found.stdout.strip() or "/nonexistent"))
     candidates = [shutil.which(f"python{version}")]
-    candidates += sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / f"{version}.*" / "bin" / f"python{version}")))
+    for root in roots:
+        candidates += sorted(glob.glob(str(root / "versions" / f"{version}.*" / "bin" / f"python{version}")))
     for exe in filter(None, candidates):
         try:
             ok = subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2])"],

@@ -1,6 +1,6 @@
 """The seeds' closed forms, reproduced with numbers — typos corrected and documented.
 
-Each seed uses its own notation; the mapping to the course's (DESIGN §1) is spelled out in
+Each seed uses its own notation; the mapping to the course's (README, "Notation") is spelled out in
 each test. For one sample (m = 1) our mean cost C equals the seeds' E = ½ Σ (a − y)².
 """
 import numpy as np
