@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "01-single-neuron" / "single-neuron.ipynb"
+ASSIGNMENT, NOTEBOOK_NAME = "01-single-neuron", "single-neuron"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT / f"{NOTEBOOK_NAME}.ipynb"
 
 
 def _cells():
@@ -448,3 +449,9 @@ def seed004_hidden_gradients(W1, b1, W2, b2, x, y):
     g = bp.Network.from_params([W1, W2], [b1, b2]).backward(x, y)
     return g.dW[0], g.db[0]''', r"calls bpkit's own bp\.Network\.backward"),
 }
+
+POINTS = {"test_sigmoid": 2, "test_sigmoid_prime": 1, "input_gradient": 2,
+          "test_neuron_forward": 1, "test_neuron_gradients": 3, "test_gradient_step": 1,
+          "test_train_neuron": 2, "test_central_difference": 2,
+          "test_seed004_hidden_gradients": 2, "test_seed004_fixed_gradients": 2,
+          "summed_cost": 2}

@@ -1,9 +1,10 @@
-"""The whole nbgrader pipeline on stage 1, with real nbgrader and its SQLite gradebook.
+"""The whole nbgrader pipeline on every assignment, with real nbgrader and one SQLite gradebook.
 
 In a temporary copy of the course: generate the exercises, hand in one notebook per simulated
 student (built from the *released* notebook, so metadata and checksums are what a student
-would submit), autograde them all in one run, export grades.csv, generate feedback. One run of
-each command is shared by the small tests below (the module-scoped `graded` fixture).
+would submit), autograde each assignment's students in one run, export grades.csv, generate
+feedback. One run of each command per assignment is shared by the small tests below (the
+module-scoped `graded` fixture, parametrized by the tests/students_stage<N>.py modules).
 """
 from __future__ import annotations
 
@@ -16,15 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import importlib
+
 import nbformat
 import pytest
 
-import students_stage1 as students
-
-ASSIGNMENT = "01-single-neuron"
-NOTEBOOK = "single-neuron"
 REPO = Path(__file__).resolve().parents[1]
-SOLUTION = REPO / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+# One module of simulated students per assignment: tests/students_stage<N>.py
+STAGES = sorted(p.stem for p in (REPO / "tests").glob("students_stage*.py"))
 TIMESTAMP = "2030-01-01 12:00:00.000000 UTC"
 
 DERIVATION = "By the chain rule, dE/dw = (a - y) * a * (1 - a) * x."  # any non-empty text
@@ -91,7 +91,7 @@ class Student:
 MIXED = 4
 
 
-def _wrong_answers() -> dict[str, list[tuple[str, str, str]]]:
+def _wrong_answers(students) -> dict[str, list[tuple[str, str, str]]]:
     """answer grade_id -> [(what is wrong, source, regex)], bpkit callers first."""
     pool: dict[str, list[tuple[str, str, str]]] = {}
     for key, (grade_id, source, hint) in students.CALLS_BPKIT.items():
@@ -101,7 +101,7 @@ def _wrong_answers() -> dict[str, list[tuple[str, str, str]]]:
     return pool
 
 
-def _cast(layout: Layout) -> dict[str, Student]:
+def _cast(layout: Layout, students) -> dict[str, Student]:
     correct = dict(students.CORRECT)
     everything = set(layout.answers)
     last = layout.answers[-1]
@@ -118,7 +118,7 @@ def _cast(layout: Layout) -> dict[str, Student]:
         "killer": Student({**correct, layout.answers[0]:
                            "import os\nos._exit(1)\n\n" + correct[layout.answers[0]]}, everything),
     }
-    pool, used = _wrong_answers(), {g: 0 for g in layout.answers}
+    pool, used = _wrong_answers(students), {g: 0 for g in layout.answers}
     assert set(pool) <= everything, f"wrong answers for unknown cells: {set(pool) - everything}"
     for k in range(MIXED):
         answers, hints = dict(correct), {}
@@ -168,6 +168,9 @@ def _text(page: str) -> str:
 
 @dataclass
 class Graded:
+    assignment: str
+    notebook: str
+    solution: Path
     root: Path
     layout: Layout
     cast: dict[str, Student]
@@ -180,12 +183,14 @@ class Graded:
     seconds: dict[str, float]    # step -> wall time
 
 
-@pytest.fixture(scope="module")
-def graded(generated_course, nbgrader, tmp_path_factory) -> Graded:
+@pytest.fixture(scope="module", params=STAGES)
+def graded(request, generated_course, nbgrader, tmp_path_factory) -> Graded:
+    students = importlib.import_module(request.param)
+    ASSIGNMENT, NOTEBOOK = students.ASSIGNMENT, students.NOTEBOOK_NAME
     root = generated_course
     release = nbformat.read(root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     layout = Layout.of(release)
-    cast = _cast(layout)
+    cast = _cast(layout, students)
 
     submitted = {}
     for name, student in cast.items():
@@ -217,7 +222,8 @@ def graded(generated_course, nbgrader, tmp_path_factory) -> Graded:
     assert export.returncode == 0, export.stderr[-4000:]
     seconds["export"] = time.perf_counter() - start - sum(seconds.values())
     with open(root / "grades.csv", newline="") as f:
-        csv_rows = {row["student_id"]: row for row in csv.DictReader(f)}
+        csv_rows = {row["student_id"]: row for row in csv.DictReader(f)
+                    if row["assignment"] == ASSIGNMENT}
 
     from nbgrader.api import Gradebook
     cell_scores = {}
@@ -236,8 +242,8 @@ def graded(generated_course, nbgrader, tmp_path_factory) -> Graded:
         if page.exists():
             pages[name] = _text(page.read_text(encoding="utf-8"))
 
-    return Graded(root, layout, cast, autograde, csv_rows, cell_scores, pages, submitted,
-                  validation, seconds)
+    return Graded(ASSIGNMENT, NOTEBOOK, students.NOTEBOOK, root, layout, cast, autograde,
+                  csv_rows, cell_scores, pages, submitted, validation, seconds)
 
 
 def _course_config(root: Path):
@@ -255,18 +261,18 @@ def _graded_normally(g: Graded) -> list[str]:
 def test_only_the_kernel_killer_fails_autograde(graded):
     log = graded.autograde.stderr + graded.autograde.stdout
     failed = set(re.findall(
-        rf"There was an error processing assignment '{ASSIGNMENT}' for student '([^']+)'", log))
+        rf"There was an error processing assignment '{graded.assignment}' for student '([^']+)'", log))
     assert (graded.autograde.returncode, failed) == (1, {"killer"}), log[-5000:]
     assert "Kernel died" in log
     for name in _graded_normally(graded):
-        assert (graded.root / "autograded" / name / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists(), name
+        assert (graded.root / "autograded" / name / graded.assignment / f"{graded.notebook}.ipynb").exists(), name
 
 
 def test_the_kernel_killer_loses_nothing(graded):
     # Its hand-in is untouched and on record (score 0 until fixed and regraded); no half-graded copy.
-    handed_in = graded.root / "submitted" / "killer" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    handed_in = graded.root / "submitted" / "killer" / graded.assignment / f"{graded.notebook}.ipynb"
     assert handed_in.read_bytes() == graded.submitted["killer"]
-    assert not (graded.root / "autograded" / "killer" / ASSIGNMENT).exists()
+    assert not (graded.root / "autograded" / "killer" / graded.assignment).exists()
     assert float(graded.csv_rows["killer"]["score"]) == 0.0
 
 
@@ -279,9 +285,9 @@ def test_the_configured_cell_timeout_stops_the_loop_once(graded):
 
 
 def test_tampered_tests_are_restored_from_the_gradebook(graded):
-    autograded = nbformat.read(graded.root / "autograded" / "tampered" / ASSIGNMENT
-                               / f"{NOTEBOOK}.ipynb", as_version=4)
-    solution = nbformat.read(SOLUTION, as_version=4)
+    autograded = nbformat.read(graded.root / "autograded" / "tampered" / graded.assignment
+                               / f"{graded.notebook}.ipynb", as_version=4)
+    solution = nbformat.read(graded.solution, as_version=4)
     original = {_nbgrader_md(c)["grade_id"]: c.source for c in solution.cells if _is_test(c)}
     restored = {_nbgrader_md(c)["grade_id"]: c.source for c in autograded.cells if _is_test(c)}
     assert restored == original
@@ -312,15 +318,15 @@ def test_grades_csv_has_every_students_exact_score(graded):
 # --- feedback -------------------------------------------------------------------------------------
 
 def test_feedback_never_shows_hidden_test_source(graded):
-    solution = nbformat.read(SOLUTION, as_version=4)
-    release = (graded.root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text()
+    solution = nbformat.read(graded.solution, as_version=4)
+    release = (graded.root / "exercises" / graded.assignment / f"{graded.notebook}.ipynb").read_text()
     answers = "\n".join(source for s in graded.cast.values() for source in s.answers.values())
     # Lines that are secret: hidden, and not also visible in the exercise or a student's answer.
     secret = {ln for ln in _hidden_lines(solution)
               if len(ln) >= 8 and ln not in release and ln not in answers}
-    assert secret, "the stage-1 notebook should have hidden tests"
-    instructor_copy = (graded.root / "autograded" / "correct" / ASSIGNMENT
-                       / f"{NOTEBOOK}.ipynb").read_text()
+    assert secret, f"{graded.assignment} should have hidden tests"
+    instructor_copy = (graded.root / "autograded" / "correct" / graded.assignment
+                       / f"{graded.notebook}.ipynb").read_text()
     assert all(ln in instructor_copy for ln in secret)  # restored at autograde, so a real risk
 
     assert set(graded.feedback) == set(_graded_normally(graded))

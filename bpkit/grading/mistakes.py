@@ -12,7 +12,7 @@ Keys are "<equation>.<what went wrong>"; :func:`select` picks entries by prefix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 

@@ -20,7 +20,7 @@ import bpkit as bp
 from . import check as _check
 from . import engine, ownwork
 from .engine import Example, Exercise, Output
-from .mistakes import CATALOGUE, HINTS, PRIME, SIGMOID, select
+from .mistakes import HINTS, PRIME, SIGMOID, select
 
 try:
     from scipy import special as _special
