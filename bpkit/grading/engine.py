@@ -136,8 +136,8 @@ def _solve(weights, biases, X, Y, activations, loss, eq) -> SimpleNamespace:
     deltas = [eq.bp1(eq.grad(a[-1], Y, loss), z[-1], acts[-1], eq.prime)]
     for l in range(len(weights) - 1, 0, -1):
         deltas.insert(0, eq.bp2(weights[l], deltas[0], z[l - 1], acts[l - 1], eq.prime))
-    diff = a[-1] - Y
-    cost = float(np.sum(diff * diff) / (2 * X.shape[1])) if loss == "mse" else float("nan")
+    with np.errstate(all="ignore"):         # a wrong equation may well overflow
+        cost = float(bp.losses.get_loss(loss).value(a[-1], Y))
     return SimpleNamespace(z=z, a=a, delta=deltas, dW=[eq.bp4(d, ap) for d, ap in zip(deltas, a)],
                            db=[eq.bp3(d) for d in deltas], cost=cost)
 
