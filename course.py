@@ -10,6 +10,10 @@
     python3 course.py generate              (authors) regenerate exercises/ from solutions/
     python3 course.py student-release DEST  (instructors) a copy of the course without
                                             solutions/ or tests, for students
+    python3 course.py grade ASSIGNMENT      (instructors) autograde every submission in
+        [--jobs N] [--student ID] [--force]  submitted/ in parallel; resumes if interrupted
+    python3 course.py report ASSIGNMENT     (instructors) the class report: scores, and the
+                                            mistakes the checks diagnosed, as one HTML page
     python3 course.py setup                 only create or update the virtual environment
     python3 course.py lock [--upgrade]      (authors) re-pin requirements-lock.txt after
                                             editing pyproject.toml's dependencies
@@ -376,6 +380,40 @@ def check(args: list[str]) -> int:
     return _run(PYTHON, "-m", "bpkit.coursework", "check", f"--root={ROOT}", *targets, check=False)
 
 
+def _run_to_the_end(*cmd: str | Path) -> int:
+    """Run a child that handles Ctrl-C itself (it gets the signal too): wait for it to finish
+    cleanly instead of killing it, as subprocess.run would a quarter of a second later."""
+    process = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, env=_env())
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue
+
+
+def _instructor_command(args: list[str], usage: str, module: str) -> int:
+    if not args or args[0].startswith("-"):
+        names = _assignments(ROOT / "exercises")
+        print(f"usage: {_me()} {usage}   (assignments: {', '.join(names) or '(none)'})")
+        return 2
+    name = _assignment(args[0])
+    if name is None:
+        return _unknown_assignment(args[0])
+    setup()
+    return _run_to_the_end(PYTHON, "-m", module, name, f"--root={ROOT}", *args[1:])
+
+
+def grade(args: list[str]) -> int:
+    """Autograde every submission of an assignment with parallel workers (bpkit.grading.classgrade)."""
+    return _instructor_command(args, "grade ASSIGNMENT [--jobs N] [--student ID] [--force]",
+                               "bpkit.grading.classgrade")
+
+
+def report(args: list[str]) -> int:
+    """Write reports/<assignment>/index.html from the gradebook and the grading records."""
+    return _instructor_command(args, "report ASSIGNMENT", "bpkit.grading.report")
+
+
 # What a student-only copy of the course holds (those that exist), and what it must.
 STUDENT_RELEASE = ["README.md", "LICENSE", "course.py", "pyproject.toml", "requirements-lock.txt",
                    "environment.yml", "nbgrader_config.py", ".gitignore", ".jupyterlab-settings",
@@ -425,6 +463,7 @@ def student_release(args: list[str]) -> int:
 def main(argv: list[str]) -> int:
     commands = {"open": open_course, "test": test, "generate": generate, "start": start,
                 "check": check, "student-release": student_release,
+                "grade": grade, "report": report,
                 "setup": lambda args: setup() or 0, "lock": lock}
     if not argv or argv[0] not in commands:
         print(__doc__)
