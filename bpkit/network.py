@@ -20,6 +20,7 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg.blas import dgemm as _dgemm
 
 from . import _checks
 from .activations import ACTIVATIONS, Activation, get_activation
@@ -285,16 +286,22 @@ class Network:
     def backward(self, X, Y) -> Gradients:
         """δ^l, ∂C/∂W^l and ∂C/∂b^l for every layer: BP1 at the output (the cost's own
         δ^L), BP2 backwards, then BP3 and BP4. X: (n_0, m), Y: (n_L, m)."""
+        fwd, deltas = self._errors(X, Y)
+        dW_of, db_of = bp4.__wrapped__, bp3.__wrapped__
+        return Gradients(dW=[dW_of(d, a) for d, a in zip(deltas, fwd.a[:-1])],
+                         db=[db_of(d) for d in deltas],
+                         delta=deltas)
+
+    def _errors(self, X, Y):
+        """The forward pass and every δ^l = ∂C/∂z^l (deltas[l−1] = δ^l): BP1 at the output,
+        then BP2 from layer L − 1 down to 1. Shared by backward and fit; inputs already checked."""
         fwd = type(self).forward.__wrapped__(self, X)
         sigma = self.activations                      # σ_l = sigma[l−1]
         deltas = [self.cost.delta(fwd.output, Y, fwd.z[-1], sigma[-1])]       # BP1
         for l in range(len(self.weights) - 1, 0, -1):   # 0-based l is layer l: W^(l+1) = weights[l]
             deltas.append(bp2.__wrapped__(self.weights[l], deltas[-1], fwd.z[l - 1], sigma[l - 1]))
         deltas.reverse()
-        dW_of, db_of = bp4.__wrapped__, bp3.__wrapped__
-        return Gradients(dW=[dW_of(d, a) for d, a in zip(deltas, fwd.a[:-1])],
-                         db=[db_of(d) for d in deltas],
-                         delta=deltas)
+        return fwd, deltas
 
     @_checks.checked(_check_step)
     def step(self, grads: Gradients, lr: float) -> None:
@@ -334,8 +341,10 @@ class Network:
         if validation is not None:
             evaluate.append((Xv, Yv, history.val_loss, history.val_accuracy))
         # Checked once above; from here on the methods' own bodies run, unchecked.
-        forward, backward, step = (type(self).forward.__wrapped__, type(self).backward.__wrapped__,
-                                   type(self).step.__wrapped__)
+        forward = type(self).forward.__wrapped__
+        # Samples as rows, once per fit: a shuffled mini-batch is then a gather of whole
+        # rows, and its transpose the (n_0, B) column batch, contiguous for BLAS.
+        XT, YT = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
 
         def record(epoch: int) -> None:
             for Xe, Ye, losses, accs in evaluate:
@@ -358,15 +367,50 @@ class Network:
             record(0)
             for epoch in epoch_range:
                 order = rng.permutation(m)
-                Xs, Ys = X[:, order], Y[:, order]      # shuffle once; batches are then views
                 for start in range(0, m, batch_size):
-                    stop = start + batch_size
-                    step(self, backward(self, Xs[:, start:stop], Ys[:, start:stop]), lr)
+                    batch = order[start:start + batch_size]
+                    _sgd_step(self, XT.take(batch, axis=0).T, YT.take(batch, axis=0).T, lr)
                 record(epoch)
                 if progress:
                     epoch_range.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
         return history
 
+
+def _sgd_step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float) -> None:
+    """One step of gradient descent on the batch X (n_0, m), Y (n_L, m), in place: the same
+    as ``net.step(net.backward(X, Y), lr)``, the way fit runs it.
+
+    The errors come from the same code as backward's (forward pass, BP1, BP2: every δ^l
+    is computed before any parameter moves). Only the last two equations are fused with
+    the step, so that no gradient array is built just to be subtracted: BP3 and the step,
+    b^l ← b^l − lr Σ_samples δ^l; BP4 and the step, W^l ← W^l − lr δ^l (a^(l−1))ᵀ, as one
+    BLAS call (``_descend``). tests/test_network.py checks that fit equals the readable
+    backward-then-step loop to 1e-12.
+    """
+    fwd, deltas = net._errors(X, Y)
+    db_of = bp3.__wrapped__
+    for W, b, delta, a_prev in zip(net.weights, net.biases, deltas, fwd.a):
+        b -= lr * db_of(delta)                      # BP3, then the step
+        _descend(W, lr, delta, a_prev)              # BP4 and the step in one
+
+
+def _descend(W: np.ndarray, lr: float, delta: np.ndarray, a_prev: np.ndarray) -> None:
+    """W ← W − lr δ (a_prev)ᵀ in place (BP4 and the step): W (n_l, n_(l−1)), δ (n_l, m),
+    a_prev (n_(l−1), m).
+
+    BLAS's dgemm computes C ← α op(A) op(B) + β C and writes C in place when C is stored
+    column by column. A C-ordered W is exactly that for Wᵀ, so the update runs on the
+    transposes, Wᵀ ← Wᵀ − lr a_prev δᵀ: one call, no temporary (n_l, n_(l−1)) arrays.
+    A W stored otherwise (e.g. assigned as a transposed view) takes the two-step route.
+    """
+    if not (W.flags.c_contiguous and W.flags.writeable):
+        W -= lr * bp4.__wrapped__(delta, a_prev)
+        return
+    # Hand BLAS each operand in the column-major layout it wants, transposing the flag
+    # instead of copying: op(A) must be a_prev and op(B) must be δᵀ.
+    a, trans_a = (a_prev, 0) if a_prev.flags.f_contiguous else (a_prev.T, 1)
+    d, trans_d = (delta.T, 0) if delta.flags.c_contiguous else (delta, 1)
+    _dgemm(-lr, a, d, beta=1.0, c=W.T, overwrite_c=True, trans_a=trans_a, trans_b=trans_d)
 
 
 def _diverged(loss: float, epoch: int, lr: float, X: np.ndarray, Y: np.ndarray) -> Exception:

@@ -354,3 +354,90 @@ def test_a_cost_is_an_object_that_knows_its_delta():
     X, Y = bp.datasets.xor()
     a = net.predict(X)
     np.testing.assert_array_equal(net.backward(X, Y).delta[0], (a - Y) / 4)
+
+
+# -- fit's fused step equals the readable composition ---------------------------------------
+def _readable_fit(net, X, Y, epochs, lr, batch_size, seed):
+    """Mini-batch SGD spelled out with the public API: for each shuffled batch, backward
+    (BP1–BP4 composed) and then step — what fit's fused inner loop must reproduce."""
+    rng, m = np.random.default_rng(seed), X.shape[1]
+    losses = [net.loss(X, Y)]
+    for _ in range(epochs):
+        order = rng.permutation(m)
+        for start in range(0, m, batch_size):
+            batch = order[start:start + batch_size]
+            net.step(net.backward(X[:, batch], Y[:, batch]), lr)
+        losses.append(net.loss(X, Y))
+    return losses
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=networks(), batch_size=st.integers(1, 8), epochs=st.integers(1, 3))
+def test_fit_equals_backward_then_step_to_1e_12(case, batch_size, epochs):
+    net, X, Y = case
+    twin = bp.Network.from_params(net.weights, net.biases, net.activations, net.cost)
+    history = net.fit(X, Y, epochs=epochs, lr=0.1, batch_size=batch_size, seed=7, progress=False)
+    losses = _readable_fit(twin, X, Y, epochs, 0.1, batch_size, seed=7)
+    for fast, slow in zip(net.weights + net.biases, twin.weights + twin.biases):
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(history.loss, losses, rtol=1e-12, atol=1e-15)
+
+
+def test_fit_on_digits_sized_batches_equals_the_readable_loop():
+    """A wider net, batches of 10 with a short last one, sigmoid and tanh layers."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.uniform(size=(64, 95)), bp.datasets.one_hot(rng.integers(0, 10, 95), 10)
+    net = bp.Network([64, 30, 20, 10], activations=["tanh", "relu", "sigmoid"], seed=1)
+    twin = bp.Network.from_params(net.weights, net.biases, net.activations)
+    net.fit(X, Y, epochs=3, lr=0.5, batch_size=10, seed=2, progress=False)
+    _readable_fit(twin, X, Y, 3, 0.5, 10, seed=2)
+    for fast, slow in zip(net.weights + net.biases, twin.weights + twin.biases):
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+
+
+def test_fit_updates_the_parameter_arrays_in_place():
+    """The fused BP4 step writes into W itself: references to net.weights[l] stay live,
+    as they do with step."""
+    X, Y = bp.datasets.moons(m=30, seed=0)
+    net = bp.Network([2, 5, 1], seed=0)
+    held = list(net.weights) + list(net.biases)
+    before = [p.copy() for p in held]
+    net.fit(X, Y, epochs=2, lr=0.5, batch_size=4, seed=0, progress=False)
+    assert all(p is q for p, q in zip(held, net.weights + net.biases))
+    assert all(not np.array_equal(p, q) for p, q in zip(held, before))
+
+
+@pytest.mark.parametrize("layout", ["fortran", "transposed view", "strided view"])
+def test_fit_with_weights_not_stored_row_by_row(layout):
+    """W assigned in another memory layout takes the unfused route, with the same result."""
+    X, Y = bp.datasets.moons(m=24, seed=1)
+    net = bp.Network([2, 4, 1], seed=0)
+    W1 = net.weights[0]
+    if layout == "fortran":
+        net.weights[0] = np.asfortranarray(W1)
+    elif layout == "transposed view":
+        net.weights[0] = np.ascontiguousarray(W1.T).T
+    else:
+        net.weights[0] = np.repeat(W1, 2, axis=1)[:, ::2]
+    assert not net.weights[0].flags.c_contiguous
+    twin = bp.Network.from_params([W1, net.weights[1]], net.biases)
+    net.fit(X, Y, epochs=2, lr=0.5, batch_size=5, seed=3, progress=False)
+    _readable_fit(twin, X, Y, 2, 0.5, 5, seed=3)
+    for fast, slow in zip(net.weights + net.biases, twin.weights + twin.biases):
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+
+
+def test_forward_and_backward_still_show_bp1_to_bp4():
+    """The readable composition stays what backward runs: its dW and db are bp4 and bp3
+    of its own deltas, and its deltas are bp1/bp2 of its forward pass."""
+    rng = np.random.default_rng(4)
+    net = bp.Network([3, 4, 2], activations=["tanh", "sigmoid"], seed=0)
+    X, Y = rng.normal(size=(3, 5)), rng.uniform(size=(2, 5))
+    fwd, g = net.forward(X), net.backward(X, Y)
+    d2 = bp.bp1(bp.mse_grad(fwd.output, Y), fwd.z[1], "sigmoid")
+    d1 = bp.bp2(net.weights[1], d2, fwd.z[0], "tanh")
+    for got, want in zip(g.delta, [d1, d2]):
+        np.testing.assert_array_equal(got, want)
+    for l, (d, a) in enumerate(zip([d1, d2], fwd.a[:-1])):
+        np.testing.assert_array_equal(g.dW[l], bp.bp4(d, a))
+        np.testing.assert_array_equal(g.db[l], bp.bp3(d))
