@@ -14,41 +14,12 @@ CALLS_BPKIT  name -> (grade_id, answer cell that hands the exercise to a library
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from answers import editor, load
 
 ASSIGNMENT, NOTEBOOK_NAME = "01-single-neuron", "single-neuron"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT / f"{NOTEBOOK_NAME}.ipynb"
-
-
-def _cells():
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        src = cell["source"]
-        yield cell, "".join(src) if isinstance(src, list) else src
-
-
-def _strip(source: str) -> str:
-    return "\n".join(l for l in source.split("\n") if "### BEGIN SOLUTION" not in l
-                     and "### END SOLUTION" not in l)
-
-
-SETUP = "\n".join(src for cell, src in _cells() if cell["cell_type"] == "code"
-                  and cell["metadata"].get("nbgrader", {}).get("locked")
-                  and not cell["metadata"]["nbgrader"].get("grade"))
-CORRECT: dict[str, str] = {
-    cell["metadata"]["nbgrader"]["grade_id"]: _strip(src) for cell, src in _cells()
-    if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution")}
+NOTEBOOK, SETUP, CORRECT = load(ASSIGNMENT, NOTEBOOK_NAME)
 GRADE_IDS = list(CORRECT)
-
-
-def _edit(grade_id: str, *replacements: tuple[str, str]) -> str:
-    """CORRECT[grade_id] with each (old, new) replaced; old must occur exactly once."""
-    source = CORRECT[grade_id]
-    for old, new in replacements:
-        assert source.count(old) == 1, f"{grade_id}: {old!r} occurs {source.count(old)} times"
-        source = source.replace(old, new)
-    return source
+_edit = editor(CORRECT)
 
 
 ALTERNATIVES: dict[str, list[str]] = {

@@ -421,12 +421,32 @@ class Outcome:
 def _snapshot(value):
     if isinstance(value, np.ndarray):
         return value.copy()
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) for v in value):
+        return _ListSnapshot(list(value), [v.copy() for v in value])
     return None
+
+
+@dataclass
+class _ListSnapshot:
+    """A list of arrays as it was passed (weights, biases): the arrays it held, and copies."""
+    items: list
+    copies: list
+
+
+def _changed_items(before: _ListSnapshot, after: list) -> list[str]:
+    """'[k]' for each entry of a list of arrays replaced or changed in place; '' for the list
+    itself grown or shrunk."""
+    if len(after) != len(before.items):
+        return [""]
+    return [f"[{k}]" for k, (old, copy, new) in enumerate(zip(before.items, before.copies, after))
+            if new is not old or _changed(copy, new)]
 
 
 def _changed(before, after) -> bool:
     if before is None:
         return False
+    if isinstance(before, _ListSnapshot):
+        return bool(_changed_items(before, after))
     if not isinstance(after, np.ndarray) or after.shape != before.shape or after.dtype != before.dtype:
         return True
     return not np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
@@ -489,7 +509,10 @@ def run(fn: Callable, *args, forbidden: ownwork.Forbidden | Iterable = (),
     outcome.warnings = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     if monitor.hit is not None:
         outcome.forbidden = ("call", monitor.hit)
-    outcome.mutated = [n for n, b, a in zip(names, before, args) if _changed(b, a)]
+    outcome.mutated = [n for n, b, a in zip(names, before, args) if _changed(b, a)
+                       and not isinstance(b, _ListSnapshot)]
+    outcome.mutated += [f"{n}{k}" for n, b, a in zip(names, before, args)
+                        if isinstance(b, _ListSnapshot) for k in _changed_items(b, a)]
     return outcome
 
 
@@ -547,6 +570,14 @@ def mutation_message(name: str, mutated: list[str]) -> str:
     """Explain that a student's function changed its array arguments in place."""
     which = ", ".join(mutated)
     first = mutated[0]
+    if "[" in which:     # an entry of a list of arrays (weights[0]): the list was shared
+        entry = next(m for m in mutated if "[" in m)
+        return (f"{name} changed the caller's {which} in place: the arrays in a list belong to "
+                f"the caller even when the list is copied (list(weights), weights.copy() and "
+                f"weights[:] copy the list, not the arrays it holds), so `W -= …` on an entry, "
+                f"or `{entry} = …`, changes the caller's network behind their back. Build new "
+                f"arrays instead, e.g. `new_weights = [W - lr * dW for W, dW in zip(weights, "
+                f"dWs)]`, or copy each array first: `[W.copy() for W in weights]`.")
     return (f"{name} changed its argument{'s' if len(mutated) > 1 else ''} {which} in place "
             f"(e.g. with `{first} -= …`, `{first} *= …` or `{first}[…] = …`; note that "
             f"np.asarray(x) does not copy an array that is already float). A function should "

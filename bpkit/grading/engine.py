@@ -53,6 +53,10 @@ def equations(**replace) -> SimpleNamespace:
         prime(z, name)                    σ′(z), used by bp1 and bp2
         bp1(grad_a, z, name, prime)       δ^L = ∇_a C ⊙ σ′(z^L)
         bp2(W_next, delta_next, z, name, prime)   δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ σ′(z^l)
+        hidden_error(weights, delta_next, zs, names, l, eq)   BP2 at layer l (1 ≤ l < L), with
+                                          the layer's own arguments picked from the lists
+                                          (weights[l] = W^(l+1), zs[l−1] = z^l): replace it
+                                          for a mistake of the layer index, e.g. W^l for W^(l+1)
         bp3(delta)                        Σ_samples δ
         bp4(delta, a_prev)                δ (a^(l−1))ᵀ
         step(p, dp, lr)                   p − lr dp
@@ -69,6 +73,7 @@ def equations(**replace) -> SimpleNamespace:
         bp4=lambda d, a: d @ a.T,
         step=lambda p, dp, lr: p - lr * dp,
     )
+    eq.hidden_error = lambda Ws, d, zs, names, l, e: e.bp2(Ws[l], d, zs[l - 1], names[l - 1], e.prime)
     for key, f in replace.items():
         if not hasattr(eq, key):
             raise KeyError(f"no equation called {key!r}")
@@ -135,7 +140,7 @@ def _solve(weights, biases, X, Y, activations, loss, eq) -> SimpleNamespace:
         a.append(eq.activation(z[-1], name))
     deltas = [eq.bp1(eq.grad(a[-1], Y, loss), z[-1], acts[-1], eq.prime)]
     for l in range(len(weights) - 1, 0, -1):
-        deltas.insert(0, eq.bp2(weights[l], deltas[0], z[l - 1], acts[l - 1], eq.prime))
+        deltas.insert(0, eq.hidden_error(weights, deltas[0], z, acts, l, eq))
     with np.errstate(all="ignore"):         # a wrong equation may well overflow
         cost = float(bp.losses.get_loss(loss).value(a[-1], Y))
     return SimpleNamespace(z=z, a=a, delta=deltas, dW=[eq.bp4(d, ap) for d, ap in zip(deltas, a)],
@@ -221,7 +226,11 @@ def training(case: Case, lr: float, epochs: int, params: Callable, names: Sequen
         "by itself — keep what it returns, e.g. `w, b = gradient_step(w, b, dw, db, lr)`",
         Ws, bs, [costs[0]] * (epochs + 1), k=0)
     for mistake in mistakes:
-        add(mistake.description, *train(case, lr, epochs, **mistake.equations(case)))
+        try:
+            with np.errstate(all="ignore"):
+                add(mistake.description, *train(case, lr, epochs, **mistake.equations(case)))
+        except (ValueError, FloatingPointError):
+            continue    # the mistake fails on these shapes: the student sees a shape error
     add(f"the gradients were m = {case.m} times too large (the 1/m of the mean is missing)",
         *train(case, lr, epochs, grad=lambda a, y, loss: a - y))
     return expected, variants
@@ -299,9 +308,16 @@ def numbers(value, name):
 class Output:
     """One value an exercise returns. ``coerce`` turns what the student returned into an
     array (or raises AssertionError with a message), for outputs that may legitimately be
-    lists, e.g. a list of losses."""
+    lists, e.g. a list of losses.
+
+    ``items``: the value is a list with one array per layer (weights, zs, …), each compared
+    and reported on its own under the name ``items.format(k)`` for k = first, first + 1, …
+    (e.g. "dW{}" → dW1, dW2, …). The example's expected value for it is that list, and its
+    variants and hints are keyed by the item names."""
     name: str
     coerce: Callable[[Any], np.ndarray] | None = None
+    items: str | None = None
+    first: int = 1
 
 
 @dataclass
@@ -355,6 +371,8 @@ class Exercise:
         stage-specific explanation (e.g. np.where evaluating both branches).
     exact: the answer is a derivative computed by backpropagation, so it must agree with
         bpkit's to rounding (relative 1e-11), far tighter than finite differences can.
+    mutation_first: report arguments changed in place before comparing the values (for an
+        exercise whose wrong values are only a consequence, e.g. a nudge not put back).
     """
     name: str
     arg_names: tuple
@@ -368,6 +386,7 @@ class Exercise:
     allow_mutation: bool = False
     exact: bool = False
     doc: str = ""
+    mutation_first: bool = False
 
 
 def _swap_note(names: list[str]) -> str:
@@ -419,9 +438,16 @@ def _judge(spec: Exercise, fn, ex: Example, outcome: _check.Outcome) -> None:
         special = spec.explain_warnings(fn, ex, outcome) if spec.explain_warnings else None
         raise AssertionError(special or _check.warning_message(
             name, outcome.warnings, args_desc, spec.warning_hint))
+    if outcome.mutated and spec.mutation_first and not spec.allow_mutation:
+        raise AssertionError(_check.mutation_message(name, outcome.mutated))
     result = outcome.result
     names = tuple(o.name for o in spec.outputs)
-    if len(spec.outputs) == 1:
+    expected = ex.expected
+    if any(o.items for o in spec.outputs):
+        result, expected, names = _items(spec, result, ex)
+        _check.check_outputs(result, expected, name=name, names=names, m=ex.m,
+                             variants=ex.variants, hints=ex.hints, context=ex.context)
+    elif len(spec.outputs) == 1:
         got = _coerce(spec.outputs[0], result, name)
         _check.check_array(got, ex.expected[0], name=name, what=names[0], m=ex.m,
                            variants=ex.variants.get(names[0]), hints=ex.hints.get(names[0]),
@@ -434,8 +460,8 @@ def _judge(spec: Exercise, fn, ex: Example, outcome: _check.Outcome) -> None:
     if outcome.mutated and not spec.allow_mutation:
         raise AssertionError(_check.mutation_message(name, outcome.mutated))
     if spec.exact:
-        got = result if len(spec.outputs) > 1 else (result,)
-        for what, g, e in zip(names, got, ex.expected):
+        got = result if len(names) > 1 or any(o.items for o in spec.outputs) else (result,)
+        for what, g, e in zip(names, got, expected):
             g, e = np.asarray(g, dtype=np.float64), np.asarray(e, dtype=np.float64)
             rel = float(np.max(np.abs(g - e))) / max(float(np.max(np.abs(e))), 1e-300)
             if rel > EXACT:
@@ -445,6 +471,46 @@ def _judge(spec: Exercise, fn, ex: Example, outcome: _check.Outcome) -> None:
                     f"ε² or rounding/ε), not backpropagation, whose chain rule is exact up to "
                     f"rounding (about 1e-15). Compute the gradient with the chain rule; keep "
                     f"finite differences for checking it. {ex.context}".rstrip())
+
+
+def _items(spec: Exercise, result, ex: Example) -> tuple[tuple, tuple, tuple]:
+    """Spread the per-layer lists of a result into one value per layer: (values, expected,
+    names), e.g. (dWs, dbs) → dW1, dW2, db1, db2. Raises AssertionError if the result is not
+    shaped as a tuple of such lists."""
+    __tracebackhide__ = True
+    name, outs = spec.name, spec.outputs
+    want = ", ".join(o.name for o in outs)
+    if len(outs) == 1:
+        result = (result,)
+    elif result is None:
+        raise AssertionError(f"{name} returned None. Did you forget `return {want}`? "
+                             f"{ex.context}".rstrip())
+    elif not isinstance(result, (tuple, list)) or len(result) != len(outs):
+        got = (f"{len(result)} values" if isinstance(result, (tuple, list))
+               else _check.describe(result))
+        raise AssertionError(f"{name} returned {got}, but it should return {len(outs)} "
+                             f"values: `return {want}`. {ex.context}".rstrip())
+    values, expected, names = [], [], []
+    for out, value, exp in zip(outs, result, ex.expected):
+        if not out.items:
+            values.append(_coerce(out, value, name))
+            expected.append(exp)
+            names.append(out.name)
+            continue
+        labels = [out.items.format(k) for k in range(out.first, out.first + len(exp))]
+        listed = ", ".join(labels)
+        if not isinstance(value, (list, tuple)):
+            raise AssertionError(f"{name}: {out.name} is {_check.describe(value)}, but it should "
+                                 f"be a list of {len(exp)} arrays, one per layer: [{listed}]. "
+                                 f"{ex.context}".rstrip())
+        if len(value) != len(exp):
+            raise AssertionError(f"{name}: {out.name} holds {len(value)} entr"
+                                 f"{'y' if len(value) == 1 else 'ies'}, but it should hold "
+                                 f"{len(exp)}, one per layer: [{listed}]. {ex.context}".rstrip())
+        values += list(value)
+        expected += list(exp)
+        names += labels
+    return tuple(values), tuple(expected), tuple(names)
 
 
 # A backpropagated gradient, however it is written (loops, einsum, a(1 − a)), agrees with
