@@ -50,6 +50,9 @@ _COLOUR = {"mse": "C0", "cross_entropy": "C3"}
 RACE_RANGES = {"w0": (-4.0, 4.0, 0.1), "b0": (-4.0, 4.0, 0.1), "lr": (0.01, 1.0, 0.01),
                "epochs": (50, 1000, 50)}
 RACE_DEFAULTS = {"w0": 2.0, "b0": 2.0, "lr": 0.15, "epochs": 300}
+# Fixed margins (a layout engine would be recomputed at every frame).
+RACE_MARGINS = dict(left=0.05, right=0.99, bottom=0.14, top=0.91, wspace=0.28)
+PLAYGROUND_MARGINS = dict(left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.18)
 # "Learned" means the output came within this distance of the target.
 TOLERANCE = 0.1
 MAX_EPOCHS = 100_000
@@ -155,7 +158,8 @@ def plot_race(result: dict, fig=None):
     if fig is None:
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(12.0, 3.6), layout="constrained")
+        fig = plt.figure(figsize=(12.0, 3.6))
+        fig.subplots_adjust(**RACE_MARGINS)
     ax_a, ax_c, ax_g = fig.subplots(1, 3)
     epoch = result["epoch"]
     for loss in LOSSES:
@@ -259,8 +263,7 @@ def race_explorer(w0=RACE_DEFAULTS["w0"], b0=RACE_DEFAULTS["b0"], lr=RACE_DEFAUL
             raise ValueError(f"{func}: {err}") from None
     readout = widgets.HTML()
     image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="960px"))
-    renderer = _Renderer((12.0, 3.6), dict(left=0.05, right=0.99, bottom=0.14, top=0.91,
-                                             wspace=0.28))
+    renderer = _Renderer((12.0, 3.6), RACE_MARGINS)
 
     def result() -> dict:
         s = {k: v.value for k, v in sliders.items()}
@@ -488,7 +491,8 @@ def plot_playground(net: Network, data, history: History, fig=None,
     if fig is None:
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(11.0, 4.2), layout="constrained")
+        fig = plt.figure(figsize=(11.0, 4.2))
+        fig.subplots_adjust(**PLAYGROUND_MARGINS)
     X, Y, Xt, Yt = data
     left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
     x1, x2, P = probability_grid(net, np.hstack([X, Xt]), resolution)
@@ -575,8 +579,7 @@ def playground(dataset=PLAYGROUND_DEFAULTS["dataset"], hidden=PLAYGROUND_DEFAULT
                                    layout=widgets.Layout(width="360px"))
     status = widgets.HTML()
     image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="900px"))
-    renderer = _Renderer((11.0, 4.2), dict(left=0.06, right=0.98, bottom=0.12, top=0.92,
-                                             wspace=0.18))
+    renderer = _Renderer((11.0, 4.2), PLAYGROUND_MARGINS)
     state = {"net": None, "data": None, "history": None}
     lock = threading.RLock()             # guards state between the kernel and the trainer
     stop = threading.Event()
