@@ -328,13 +328,15 @@ def draw_output_graph(z=-2.0, y=1.0, ax=None):
     Forward values above the nodes; backward, in red, the gradient of L at each node and
     the local derivative on each edge: ∂L/∂a (seed 003's equation 8-12), σ′(z) = a(1 − a),
     and their product ∂L/∂z (8-13). Returns the Axes.
+
+    z is limited to |z| ≤ 20, where a = σ(z) and 1 − a keep enough digits for the pieces to
+    be computed as written (section "numerical care" of lesson 3 shows what happens beyond).
     """
-    z = _checks.real("draw_output_graph", "z", z, -700.0, 700.0)
+    z = _checks.real("draw_output_graph", "z", z, -20.0, 20.0)
     y = _checks.real("draw_output_graph", "y", y, 0.0, 1.0)
     a, slope = float(sigmoid(z)), float(sigmoid_prime(z))
-    a_c = min(max(a, 1e-300), 1 - 1e-16)
-    L = -(y * math.log(a_c) + (1 - y) * math.log1p(-a_c))
-    dL_da = -y / a_c + (1 - y) / (1 - a_c)
+    L = -(y * math.log(a) + (1 - y) * math.log(1 - a))
+    dL_da = -y / a + (1 - y) / (1 - a)
     ax = _canvas(ax, (-0.8, 9.4), (-2.3, 1.9), (10.0, 4.0))
     red = "C3"
     pos = {"z": (0.0, 0.0), "a": (3.4, 0.0), "L": (7.4, 0.0), "y": (7.4, -1.8)}
