@@ -575,9 +575,10 @@ def mutation_message(name: str, mutated: list[str]) -> str:
         return (f"{name} changed the caller's {which} in place: the arrays in a list belong to "
                 f"the caller even when the list is copied (list(weights), weights.copy() and "
                 f"weights[:] copy the list, not the arrays it holds), so `W -= …` on an entry, "
-                f"or `{entry} = …`, changes the caller's network behind their back. Build new "
-                f"arrays instead, e.g. `new_weights = [W - lr * dW for W, dW in zip(weights, "
-                f"dWs)]`, or copy each array first: `[W.copy() for W in weights]`.")
+                f"or `{entry} = …`, changes the caller's network behind their back. To update, "
+                f"build new arrays, e.g. `new_weights = [W - lr * dW for W, dW in zip(weights, "
+                f"dWs)]`, or copy each array first: `[W.copy() for W in weights]`. To nudge "
+                f"entries on purpose (a gradient check), put each one back before the next.")
     return (f"{name} changed its argument{'s' if len(mutated) > 1 else ''} {which} in place "
             f"(e.g. with `{first} -= …`, `{first} *= …` or `{first}[…] = …`; note that "
             f"np.asarray(x) does not copy an array that is already float). A function should "
