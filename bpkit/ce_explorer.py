@@ -399,7 +399,7 @@ def draw_two_layer(n0=2, n1=3, ax=None):
 DATASETS = ("moons", "circles")
 PLAYGROUND_RANGES = {"hidden": (1, 20, 1), "lr": (0.1, 10.0, 0.1), "epochs": (50, 3000, 50)}
 PLAYGROUND_DEFAULTS = {"dataset": "moons", "hidden": 3, "lr": 5.0, "epochs": 1000}
-FRAMES = 20          # pictures per training run, at most
+FRAMES = 10          # pictures per training run, at most
 RESOLUTION = 70      # grid points per axis of the probability map
 
 
@@ -433,11 +433,12 @@ def _start(net: Network, data) -> History:
                    validation=(data[2], data[3]))
 
 
-def frame_sizes(epochs, frames: int = FRAMES) -> list:
-    """How a run of ``epochs`` is cut into at most ``frames`` chunks, one picture after each:
-    equal sizes (the first few one larger), summing to epochs. Fixed by epochs alone, so the
-    same run always shows the same pictures."""
+def frame_sizes(epochs, frames: int | None = None) -> list:
+    """How a run of ``epochs`` is cut into at most ``frames`` chunks (default :data:`FRAMES`),
+    one picture after each: equal sizes (the first few one larger), summing to epochs. Fixed
+    by epochs alone, so the same run always shows the same pictures."""
     epochs = _checks.integer("frame_sizes", "epochs", epochs, 1)
+    frames = FRAMES if frames is None else _checks.integer("frame_sizes", "frames", frames, 1)
     n = min(frames, epochs)
     return [epochs // n + (i < epochs % n) for i in range(n)]
 

@@ -201,9 +201,10 @@ def test_playground_data_is_two_draws_of_one_problem():
 
 def test_frame_sizes():
     for epochs in [1, 7, 20, 1000, 1001, 3000]:
-        sizes = ce.frame_sizes(epochs)
-        assert sum(sizes) == epochs and len(sizes) <= ce.FRAMES and min(sizes) >= 1
-        assert max(sizes) - min(sizes) <= 1
+        for frames in [None, 1, 10, 20]:
+            sizes = ce.frame_sizes(epochs, frames)
+            assert sum(sizes) == epochs and min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+            assert len(sizes) == min(epochs, ce.FRAMES if frames is None else frames)
     with pytest.raises(ValueError, match="epochs"):
         ce.frame_sizes(0)
 
@@ -264,6 +265,12 @@ def test_plot_playground_draws_the_boundary_only_when_in_view():
 
 def _png(box):
     return box.image.value
+
+
+@pytest.fixture(autouse=True)
+def few_frames(monkeypatch):
+    """Three pictures per training run instead of ce.FRAMES: the same code, drawn less often."""
+    monkeypatch.setattr(ce, "FRAMES", 3)
 
 
 @pytest.fixture
