@@ -214,8 +214,10 @@ def format_readout(profile: dict) -> str:
         return "—" if v is None else f"{v:.2e}"
 
     after = profile["after"]
+    pad = "style='padding:0 1em 0 0'"
     rows = "".join(
-        f"<tr><td>{l}</td><td>{fmt(b)}</td><td>{fmt(None if after is None else after[l - 1])}</td></tr>"
+        f"<tr><td {pad}>{l}</td><td {pad}>{fmt(b)}</td>"
+        f"<td {pad}>{fmt(None if after is None else after[l - 1])}</td></tr>"
         for l, b in enumerate(profile["before"], 1))
     before = profile["before"]
     ratio = before[-1] / before[0] if before[0] > 0 else math.inf
@@ -228,8 +230,9 @@ def format_readout(profile: dict) -> str:
     else:
         lines.append(f"cost C: {profile['loss_before']:.4f} → {profile['loss_after']:.4f} after "
                      f"{profile['epochs']} epochs")
-    return ("<table style='font-family:monospace'><tr><th>l</th><th>mean |∂C/∂b| at start</th>"
-            f"<th>after training</th></tr>{rows}</table><p>{'<br>'.join(lines)}</p>")
+    return (f"<table style='font-family:monospace'><tr><th {pad}>l</th>"
+            f"<th {pad}>mean |∂C/∂b| at start</th><th {pad}>after training</th></tr>{rows}"
+            f"</table><p>{'<br>'.join(lines)}</p>")
 
 
 # --------------------------------------------------------------------------- the widget
