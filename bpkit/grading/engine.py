@@ -194,8 +194,8 @@ def training(case: Case, lr: float, epochs: int, params: Callable, names: Sequen
     ``params(weights, biases)`` it ends with, and its history of losses — epochs + 1 values,
     the cost before training and after each epoch. Variants: the catalogue ``mistakes`` (a wrong
     equation used at every step), one epoch too few or too many, parameters never updated, the
-    1/m missing, and the losses recorded at the wrong time or without the ½. Returns
-    (expected, variants), with the losses last, named "losses".
+    1/m missing, and the losses recorded at the wrong time or (quadratic cost) without the ½.
+    Returns (expected, variants), with the losses last, named "losses".
     """
     net = case.net
     history = net.fit(case.X, case.Y, epochs=epochs, lr=lr, batch_size=case.m, seed=0,
@@ -210,8 +210,9 @@ def training(case: Case, lr: float, epochs: int, params: Callable, names: Sequen
         "k epochs, so record once before the loop and once after every step": ok[:epochs],
         "the losses were recorded after each step only: losses[0] must be the cost before any "
         "step (epochs + 1 entries in all)": ok[1:],
-        "the ½ is missing from the cost C = 1/(2m) Σ ||a − y||²": 2 * ok,
     })
+    if case.loss == "mse":
+        variants["losses"]["the ½ is missing from the cost C = 1/(2m) Σ ||a − y||²"] = 2 * ok
 
     def add(desc, Ws, bs, costs, k=epochs):
         for n, v in zip(names, params(Ws[k], bs[k])):
@@ -231,8 +232,12 @@ def training(case: Case, lr: float, epochs: int, params: Callable, names: Sequen
                 add(mistake.description, *train(case, lr, epochs, **mistake.equations(case)))
         except (ValueError, FloatingPointError):
             continue    # the mistake fails on these shapes: the student sees a shape error
-    add(f"the gradients were m = {case.m} times too large (the 1/m of the mean is missing)",
-        *train(case, lr, epochs, grad=lambda a, y, loss: a - y))
+    # ∇_a C without the mean's 1/m (for the quadratic cost: a − y)
+    grad_no_m = ((lambda a, y, loss: a - y) if case.loss == "mse"
+                 else (lambda a, y, loss: equations().grad(a, y, loss) * a.shape[1]))
+    with np.errstate(all="ignore"):         # m times the step may well overflow
+        add(f"the gradients were m = {case.m} times too large (the 1/m of the mean is missing)",
+            *train(case, lr, epochs, grad=grad_no_m))
     return expected, variants
 
 
@@ -333,6 +338,13 @@ class Example:
     shape_hint: str | None = None
     error_hint: str | None = None                  # what to add when the function raises
     kwargs: dict = field(default_factory=dict)
+    # A verdict that fixed expected values cannot express (e.g. a training run, whose right
+    # result depends on the student's own random start): judge(result, call, compare) raises
+    # AssertionError or returns. call(*args, **kwargs) runs the student's function once more
+    # under the check's rules (own work, errors, warnings, references swapped in) and returns
+    # what it returned; compare(result, example) judges a result against another Example's
+    # expected values and variants the usual way. None: compare with ``expected``.
+    judge: Callable | None = None
 
 
 def variants_for(case: Case, mistakes: Iterable, outputs: Callable[[SimpleNamespace], tuple],
@@ -440,6 +452,11 @@ def _judge(spec: Exercise, fn, ex: Example, outcome: _check.Outcome) -> None:
             name, outcome.warnings, args_desc, spec.warning_hint))
     if outcome.mutated and spec.mutation_first and not spec.allow_mutation:
         raise AssertionError(_check.mutation_message(name, outcome.mutated))
+    if ex.judge is not None:
+        ex.judge(outcome.result, _caller(spec, fn, ex), _comparer(spec, fn))
+        if outcome.mutated and not spec.allow_mutation:
+            raise AssertionError(_check.mutation_message(name, outcome.mutated))
+        return
     result = outcome.result
     names = tuple(o.name for o in spec.outputs)
     expected = ex.expected
@@ -471,6 +488,33 @@ def _judge(spec: Exercise, fn, ex: Example, outcome: _check.Outcome) -> None:
                     f"ε² or rounding/ε), not backpropagation, whose chain rule is exact up to "
                     f"rounding (about 1e-15). Compute the gradient with the chain rule; keep "
                     f"finite differences for checking it. {ex.context}".rstrip())
+
+
+def _accept(result, call, compare) -> None:
+    return None
+
+
+def _caller(spec: Exercise, fn, ex: Example) -> Callable:
+    """call(*args, **kwargs) for an Example's judge: run ``fn`` again as the check does and
+    return its result, or raise the AssertionError the check would (forbidden call, error,
+    warning, argument changed in place)."""
+    def call(*args, **kwargs):
+        __tracebackhide__ = True
+        outcome = _check.run(fn, *[_copy(a) for a in args], forbidden=spec.forbidden,
+                             arg_names=spec.arg_names, references=spec.references, **kwargs)
+        _judge(spec, fn, _dc_replace(ex, args=tuple(args), kwargs=dict(kwargs), judge=_accept),
+               outcome)
+        return outcome.result
+    return call
+
+
+def _comparer(spec: Exercise, fn) -> Callable:
+    """compare(result, example) for an Example's judge: the usual comparison of a result
+    with ``example.expected`` (and its variants, hints, exactness)."""
+    def compare(result, example: Example) -> None:
+        __tracebackhide__ = True
+        _judge(spec, fn, example, _check.Outcome(result=result))
+    return compare
 
 
 def _items(spec: Exercise, result, ex: Example) -> tuple[tuple, tuple, tuple]:
