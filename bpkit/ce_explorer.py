@@ -397,21 +397,25 @@ def draw_two_layer(n0=2, n1=3, ax=None):
 
 # =========================================================================== the playground
 DATASETS = ("moons", "circles")
+NOISE = {"moons": 0.2, "circles": 0.1}
 PLAYGROUND_RANGES = {"hidden": (1, 20, 1), "lr": (0.1, 10.0, 0.1), "epochs": (50, 3000, 50)}
 PLAYGROUND_DEFAULTS = {"dataset": "moons", "hidden": 3, "lr": 5.0, "epochs": 1000}
 FRAMES = 10          # pictures per training run, at most
 RESOLUTION = 70      # grid points per axis of the probability map
 
 
-def playground_data(dataset="moons", m: int = 200, noise: float = 0.2, seed: int = 0):
+def playground_data(dataset="moons", m: int = 200, noise: float | None = None, seed: int = 0):
     """A training set and a held-out set of the same 2-D problem, drawn with different seeds:
-    (X, Y, X_test, Y_test), X (2, m), Y (1, m) of 0/1 labels. dataset: "moons" or "circles"."""
+    (X, Y, X_test, Y_test), X (2, m), Y (1, m) of 0/1 labels. dataset: "moons" or "circles";
+    noise: the points' scatter, by default :data:`NOISE` of the dataset (circles are smaller,
+    so less)."""
     from . import datasets
 
     if dataset not in DATASETS:
         raise ValueError(f"playground_data: dataset must be one of {DATASETS}, got {dataset!r}")
     seed = _checks.integer("playground_data", "seed", seed, 0, 2**31 - 2)
     make = datasets.moons if dataset == "moons" else datasets.circles
+    noise = NOISE[dataset] if noise is None else noise
     return (*make(m=m, noise=noise, seed=seed), *make(m=m, noise=noise, seed=seed + 1))
 
 
@@ -665,9 +669,12 @@ def playground(dataset=PLAYGROUND_DEFAULTS["dataset"], hidden=PLAYGROUND_DEFAULT
     title = widgets.HTML("<b>Two-layer playground</b>: a [2, n₁, 1] sigmoid network with "
                          "cross-entropy, trained by full-batch gradient descent. The colour "
                          "is the output a² = P(class 1); the black line is the boundary a² = ½.")
-    controls = widgets.VBox([choose, *sliders.values(), progress,
+    # Two columns of controls: what makes a new network | what the next run does. The status
+    # line gets the whole width below them.
+    new_net = widgets.VBox([choose, sliders["hidden"], sliders["seed"]])
+    next_run = widgets.VBox([sliders["lr"], sliders["epochs"], progress,
                              widgets.HBox([train_button, reset_button])])
-    box = widgets.VBox([title, widgets.HBox([controls, status]), image])
+    box = widgets.VBox([title, widgets.HBox([new_net, next_run]), status, image])
     box.dataset, box.sliders, box.train_button, box.reset_button = choose, sliders, train_button, reset_button
     box.progress, box.status, box.image, box.figure = progress, status, image, renderer.figure
     box.state, box.running = state, running
