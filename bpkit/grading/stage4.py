@@ -24,6 +24,7 @@ import numpy as np
 
 import bpkit as bp
 
+from . import check as _check
 from . import engine, ownwork
 from .engine import Case, Example, Exercise, Output
 from .mistakes import CATALOGUE, HINTS, Mistake, select
@@ -448,7 +449,7 @@ def _param_names(L):
 def _errors_coerce(value, name):
     __tracebackhide__ = True
     if not isinstance(value, dict):
-        raise AssertionError(f"{name} returned {engine._check.describe(value)}; return a dict "
+        raise AssertionError(f"{name} returned {_check.describe(value)}; return a dict "
                              f"of relative errors, one per parameter: {{'W1': …, 'b1': …, "
                              f"'W2': …, …}}.")
     L = len(value) // 2
@@ -461,7 +462,7 @@ def _errors_coerce(value, name):
         v = np.asarray(value[key], dtype=np.float64) if np.ndim(value[key]) == 0 or \
             np.size(value[key]) == 1 else None
         if v is None:
-            raise AssertionError(f"{name}: the error for {key} is {engine._check.describe(value[key])}; "
+            raise AssertionError(f"{name}: the error for {key} is {_check.describe(value[key])}; "
                                  f"each relative error is one number, ||g − n|| / (||g|| + ||n||).")
         out.append(float(v.reshape(())))
     return np.array(out)
@@ -655,7 +656,7 @@ def _accuracy_coerce(value, name):
     __tracebackhide__ = True
     want = "`return weights, biases, activations`"
     if not isinstance(value, (tuple, list)) or len(value) != 3:
-        raise AssertionError(f"{name} returned {engine._check.describe(value)}; it should return "
+        raise AssertionError(f"{name} returned {_check.describe(value)}; it should return "
                              f"three things, {want}.")
     weights, biases, activations = value
     X_test, Y_test = _digits()[2:]
