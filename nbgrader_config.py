@@ -29,6 +29,14 @@ c.CourseDirectory.release_directory = "exercises"
 # deliberately not set here: the default is derived from the *final* root, so a
 # --CourseDirectory.root given on the command line moves the gradebook along with it.
 
+# --- a class on one server: nbgrader's exchange (release, fetch, submit, collect, feedback) ----
+# Used only when a class works through JupyterHub (README, "A class on one server"). The
+# exchange root comes from the server's own config (deploy/nbgrader_config.py, installed as
+# /etc/jupyter/nbgrader_config.py), which this file leaves alone, or from BPKIT_EXCHANGE when set.
+# Without either, nothing changes: one person on one machine needs no exchange.
+if os.environ.get("BPKIT_EXCHANGE"):
+    c.Exchange.root = os.environ["BPKIT_EXCHANGE"]
+
 # --- grading a student's notebook ---------------------------------------------------------
 # Per-cell limit: a cell still running after this many seconds (an infinite loop) is
 # interrupted with a CellTimeoutError, so the tests that need it score zero, and the rest
