@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "03-two-layer-cross-entropy.ipynb"
 
 # The stage's exercises: the lesson must not define them.
-EXERCISES = ["cross_entropy_from_z", "cross_entropy_grad", "forward", "backward", "update",
-             "train", "predict"]
+EXERCISES = ["cross_entropy_from_z", "cross_entropy_grad", "sigma_prime_cancels", "forward",
+             "backward", "update", "predict", "train", "seed003_gradients"]
 
 
 @pytest.fixture(scope="module")
@@ -280,8 +280,9 @@ def test_slips_are_named_only_after_the_exercises(nb):
     assert _cell(nb, "reveal").source.startswith("## 9. Spoilers")
     assert "Stop here" in _cell(nb, "reveal").source
     pointers = [i for i, c in enumerate(nb.cells[:reveal])
-                if "03-two-layer-cross-entropy" in c.source and "before you read section 9" in c.source]
-    assert pointers, "before the spoilers, the lesson must send the learner to the seed-003 exercise"
+                if "`seed003_gradients`" in c.source and "before you read section 9" in c.source]
+    assert pointers, "before the spoilers, the lesson must send the learner to seed003_gradients"
+    assert "`seed003_gradients`" in _cell(nb, "reveal").source
     early = [(c.id, m.group(0)) for c in nb.cells[:reveal] for m in SPOILERS.finditer(c.source)]
     assert not early, f"a slip of seed 003 is named before the spoiler section: {early}"
     late = "\n".join(c.source for c in nb.cells[reveal:])
