@@ -417,7 +417,7 @@ def report(args: list[str]) -> int:
 # What a student-only copy of the course holds (those that exist), and what it must.
 STUDENT_RELEASE = ["README.md", "LICENSE", "course.py", "pyproject.toml", "requirements-lock.txt",
                    "environment.yml", "nbgrader_config.py", ".gitignore", ".jupyterlab-settings",
-                   "bpkit", "lessons", "exercises"]
+                   "bpkit", "lessons", "exercises", "deploy"]   # deploy/: the class server's configs
 STUDENT_RELEASE_NEEDS = ["course.py", "pyproject.toml", "nbgrader_config.py", "bpkit", "exercises"]
 _NOT_FOR_STUDENTS = re.compile(
     r"\n?<!-- not in the student release -->.*?<!-- end: not in the student release -->\n?", re.S)
