@@ -187,7 +187,8 @@ def train(case: Case, lr: float, epochs: int, **replace) -> tuple[list, list, li
 
 
 def training(case: Case, lr: float, epochs: int, params: Callable, names: Sequence[str],
-             mistakes: Iterable = ()) -> tuple[tuple, dict]:
+             mistakes: Iterable = (),
+             keep: str = "w, b = gradient_step(w, b, dw, db, lr)") -> tuple[tuple, dict]:
     """The right results of a full-batch training exercise and their classic wrong variants.
 
     The right answer is bpkit's own ``Network.fit`` (batch = the whole set): the parameters
@@ -195,7 +196,8 @@ def training(case: Case, lr: float, epochs: int, params: Callable, names: Sequen
     the cost before training and after each epoch. Variants: the catalogue ``mistakes`` (a wrong
     equation used at every step), one epoch too few or too many, parameters never updated, the
     1/m missing, and the losses recorded at the wrong time or (quadratic cost) without the ½.
-    Returns (expected, variants), with the losses last, named "losses".
+    Returns (expected, variants), with the losses last, named "losses". ``keep``: how the
+    exercise's own update step is called, for the hint when the parameters never change.
     """
     net = case.net
     history = net.fit(case.X, case.Y, epochs=epochs, lr=lr, batch_size=case.m, seed=0,
@@ -224,7 +226,7 @@ def training(case: Case, lr: float, epochs: int, params: Callable, names: Sequen
     add(f"one epoch too many: {epochs + 1} updates instead of epochs = {epochs}", Ws, bs,
         costs[:epochs + 2], k=epochs + 1)
     add("the parameters were never updated: a function that returns new arrays changes nothing "
-        "by itself — keep what it returns, e.g. `w, b = gradient_step(w, b, dw, db, lr)`",
+        f"by itself — keep what it returns, e.g. `{keep}`",
         Ws, bs, [costs[0]] * (epochs + 1), k=0)
     for mistake in mistakes:
         try:

@@ -144,8 +144,8 @@ SEED_Z2 = Mistake(
     "the hidden activation a¹. Seed 003 prints z₂ = w₂x + b₂, a slip for w₂a₁ + b₂",
     per_case=lambda c: {"weighted_input": lambda W, a, b: W @ c.X + b})
 _UNSIMPLIFIED = ("δ² was computed as ∂C/∂a ⊙ σ′(z²): right in exact arithmetic, but where the "
-                 "output saturates (|z²| > 37, a² = 1.0 or 0.0 in float64) a²(1 − a²) is 0 and the "
-                 "product loses δ² — use δ² = (a² − Y)/m, which never divides by a(1 − a)")
+                 "output saturates (z² > 37, where a² = 1.0 exactly in float64) a²(1 − a²) is 0 and "
+                 "the product loses δ² — use δ² = (a² − Y)/m, which never divides by a(1 − a)")
 UNSIMPLIFIED = (
     Mistake("ce.unsimplified", _UNSIMPLIFIED,
             {"grad": lambda a, y, loss: bp.cross_entropy_grad(a, y)}),
@@ -154,13 +154,20 @@ UNSIMPLIFIED = (
              "bp1": lambda g, z, name, prime: g * bp.sigmoid(z) * (1 - bp.sigmoid(z))}),
 )
 
+# The catalogue's two axis=0 sums share one description, so only the first value would be kept:
+# axis=0 with keepdims=True (a row (1, m)) gets its own.
+AXIS0_KEEP = Mistake(
+    "bp3.axis0_keepdims", "∂C/∂b was summed over the wrong axis: axis=0 runs over the neurons "
+    "(the rows) and keepdims=True keeps a row (1, m), one value per sample; the samples are the "
+    "columns — np.sum(delta, axis=1, keepdims=True)", {"bp3": lambda d: d.sum(axis=0, keepdims=True)})
+
 _HIDDEN_MISTAKES = ("bp2.no_transpose", "bp2.no_prime", "bp2.prime_twice", "bp2.prime.at_a",
                     "bp2.prime.z(1-z)")
 _OUTPUT_MISTAKES = (PRIME_AGAIN, NO_ONE_MINUS_Y, M_FROM_ROWS, M_FROM_LEN, SEED_Z2, *UNSIMPLIFIED)
 
 
 def _backward_mistakes():
-    return [*_OUTPUT_MISTAKES, *(CATALOGUE[k] for k in _HIDDEN_MISTAKES),
+    return [*_OUTPUT_MISTAKES, *(CATALOGUE[k] for k in _HIDDEN_MISTAKES), AXIS0_KEEP,
             *select("bp3", "bp4", "z.no_bias")]
 
 
@@ -189,17 +196,22 @@ def _m(rng, *avoid):
 
 
 def _saturated(rng):
-    """Large output weights: some |z²| beyond 37, where a² is exactly 0.0 or 1.0, and labels
-    against the output for half the samples (confidently wrong, the case cross-entropy is for)."""
+    """Large output weights: some z² beyond 37, where a² = σ(z²) is exactly 1.0 in float64, with
+    both labels among them (one sample confidently wrong, the case cross-entropy is for), and
+    some outputs far from saturation."""
     n0, n1 = _distinct(rng, 2, 6, 2)
-    m = _m(rng, n0, n1)
-    c = _case(rng, [n0, n1, 1], m)
-    W2 = rng.choice([-1.0, 1.0], (1, n1)) * rng.uniform(40.0, 60.0, (1, n1))
-    c = engine.Case((c.weights[0], W2), c.biases, c.X, c.Y, c.activations, c.loss)
-    a2 = c.net.predict(c.X)
-    Y = (a2 > 0.5).astype(float)
-    Y[:, ::2] = 1.0 - Y[:, ::2]
-    return _replace(c, Y=Y)
+    m = 8
+    for _ in range(1000):
+        c = _case(rng, [n0, n1, 1], m, weight_scale=3.0)
+        W2 = rng.normal(0.0, 60.0, (1, n1))
+        z2 = W2 @ c.net.forward(c.X).a[1]
+        b2 = np.array([[float(20.0 - np.median(z2))]])
+        z2 = z2 + b2
+        high = z2 > 37.0
+        if ((high & (c.Y == 0)).any() and (high & (c.Y == 1)).any()
+                and int((np.abs(z2) < 20.0).sum()) >= 2):
+            break
+    return engine.Case((c.weights[0], W2), (c.biases[0], b2), c.X, c.Y, c.activations, c.loss)
 
 
 def _params(c):
@@ -377,6 +389,8 @@ def _forward_examples(seed):
         pick = lambda s: (s.z[0], s.a[1], s.z[1], s.a[2])  # noqa: E731
         names = ("z1", "a1", "z2", "a2")
         variants = engine.variants_for(c, [*select("z", "a"), SEED_Z2], pick, names)
+        variants["a2"].setdefault("the output's activation is missing: a² = σ(z²), not z²",
+                                  c.right.z[1])
         out.append(Example(args=_params(c) + (c.X,), expected=pick(c.right), variants=variants,
                            context=_describe(c, ("W1", "b1", "W2", "b2", "X")),
                            shape_hint=_forward_shape_hint(c)))
@@ -398,8 +412,8 @@ def _backward_shape_hint(c) -> str:
             f"z², a², δ² are ({n2}, {m}) and z¹, a¹, δ¹ are ({n1}, {m}). z² = W2 a¹ + b2 (from a¹, "
             f"not X — seed 003's z₂ = w₂x is a slip). The error sent back is W2ᵀ δ², "
             f"({n1}, {n2}) @ ({n2}, {m}) → ({n1}, {m}), not W2 δ². ∂C/∂W = δ (a_prev)ᵀ. Keep Y "
-            f"2-D, ({n2}, {m}): a 1-D label vector (m,) broadcasts against a row (1, m) into an "
-            f"(m, m) matrix.")
+            f"2-D, ({n2}, {m}): a 1-D label vector (Y.ravel(), Y[0]) loses the rows of several "
+            f"outputs, and next to a column (m, 1) it broadcasts into an (m, m) matrix.")
 
 
 def _backward_hints(c, seed003=False):
@@ -448,7 +462,7 @@ def _backward_examples(seed):
             "∂C/∂b2 was neither summed over the samples nor divided by m — seed 003's 8-15 as "
             "printed, ∂L/∂b₂ = a₂ − y: b₂ is in every sample's z₂, so ∂C/∂b2 = Σ_samples δ² with "
             "δ² = (a² − Y)/m", c.m * c.right.delta[1])
-        note = (" In this example some outputs saturate: |z²| > 37, where a² is exactly 0.0 or "
+        note = (" In this example some outputs saturate: z² > 37, where a² = σ(z²) is exactly "
                 "1.0 in float64." if k == len(cases) - 1 else "")
         hints = _backward_hints(c)
         if note:
@@ -461,7 +475,7 @@ def _backward_examples(seed):
     return out
 
 
-_SATURATION_WARNING = ("Where the output saturates (a² exactly 0.0 or 1.0), ∂C/∂a divides by 0 "
+_SATURATION_WARNING = ("Where the output saturates (a² = 1.0 exactly), ∂C/∂a divides by 0 "
                        "(−y/a, (1 − y)/(1 − a)) and ∂C/∂a ⊙ σ′(z²) becomes 0·inf = NaN: compute "
                        "δ² = (a² − Y)/m directly — the σ′ has already cancelled.")
 
@@ -517,9 +531,9 @@ def _labels_out(value, name):
     return value
 
 
-_FLAT_LABELS = ("keep the labels a row (1, m), like Y: a 1-D label vector (m,) next to a row "
-                "(1, m) broadcasts — pred == Y or a − y then compares every pair and gives an "
-                "(m, m) matrix")
+_FLAT_LABELS = ("keep the labels a row (1, m), like Y and like bpkit's functions expect: a 1-D "
+                "label vector (m,) next to a column (m, 1) broadcasts silently into an (m, m) "
+                "matrix — pred == y then compares every pair")
 
 
 def _predict_examples(seed):
@@ -613,14 +627,24 @@ def _train_examples(seed):
         __tracebackhide__ = True
         (W1, b1, W2, b2), losses0 = start_of(call, "train")
         if len(losses0) != 1:
+            slip = (" It looks like the losses were recorded after each step only: losses[0] must "
+                    "be the cost before any step (epochs + 1 entries in all)." if not len(losses0)
+                    else "")
             raise AssertionError(f"train: with epochs = 0 (no update) losses must hold exactly one "
                                  f"number, the cost of the starting parameters; it held "
-                                 f"{len(losses0)}.")
+                                 f"{len(losses0)}.{slip}")
         case = engine.Case((W1, W2), (b1, b2), X, Y, ("sigmoid",), "cross_entropy")
         expected, variants = engine.training(
             case, lr, _SHORT, params=lambda Ws, bs: (Ws[0], bs[0], Ws[1], bs[1]),
             names=_TRAIN_NAMES, mistakes=[PRIME_AGAIN, NO_ONE_MINUS_Y, CATALOGUE["bp2.prime.at_a"],
-                                          CATALOGUE["bp2.no_prime"], *select("step")])
+                                          CATALOGUE["bp2.no_prime"], *select("step")],
+            keep="W1, b1, W2, b2 = update(W1, b1, W2, b2, dW1, db1, dW2, db2, lr)")
+        Ws, bs, _ = engine.train(case, lr, _SHORT)
+        mse = np.array([bp.Network.from_params(W, b).loss(X, Y) for W, b in zip(Ws, bs)])
+        for desc, value in (("the squared error 1/(2m) Σ (a − y)²", mse),
+                            ("the squared error 1/m Σ (a − y)²", 2 * mse)):
+            variants["losses"].setdefault(
+                f"the losses are {desc}, not the cross-entropy C the network descends", value)
         hints = {"losses": {"m": "the losses look summed over the samples: C is the mean, "
                                  "−1/m Σ […]",
                             "values": "losses[k] is the cross-entropy C of the parameters after "
@@ -712,7 +736,7 @@ def _seed003_examples(seed):
     for c in _seed003_cases(seed):
         pick = _pick_seed003(c)
         mistakes = [SEED_Z2, PRIME_AGAIN, NO_ONE_MINUS_Y,
-                    *(CATALOGUE[k] for k in _HIDDEN_MISTAKES), *select("bp3", "bp4")]
+                    *(CATALOGUE[k] for k in _HIDDEN_MISTAKES), AXIS0_KEEP, *select("bp3", "bp4")]
         variants = engine.variants_for(c, mistakes, pick, _SEED003_NAMES)
         right = pick(c.right)
         variants["db2"].setdefault(
