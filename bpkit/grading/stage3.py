@@ -689,9 +689,15 @@ def _train_examples(seed):
             f"points right ({100 * seen:.1f} % of the training points); at least "
             f"{100 * TRAIN_ACCURACY:.0f} % is required. {why} {where}")
 
-    kwargs = dict(expected=(), m=m)
-    return [Example(args=(X, Y, hidden, lr, _SHORT, s), judge=judge_rule, **kwargs),
-            Example(args=(X, Y, hidden, lr, epochs, s), judge=judge_goal, **kwargs)]
+    # The judges compute what they compare with from the student's own start; ``expected`` of
+    # the first example shows the same for bpkit's start (Network(seed=s)), e.g. for reports.
+    example_start = bp.Network([X.shape[0], hidden, 1], loss="cross_entropy", seed=s)
+    example, _ = engine.training(
+        engine.Case(tuple(example_start.weights), tuple(example_start.biases), X, Y,
+                    ("sigmoid",), "cross_entropy"),
+        lr, _SHORT, params=lambda Ws, bs: (Ws[0], bs[0], Ws[1], bs[1]), names=_TRAIN_NAMES)
+    return [Example(args=(X, Y, hidden, lr, _SHORT, s), expected=example, m=m, judge=judge_rule),
+            Example(args=(X, Y, hidden, lr, epochs, s), expected=(), m=m, judge=judge_goal)]
 
 
 TRAIN_SPEC = Exercise(
