@@ -367,7 +367,7 @@ CROSS_ENTROPY_GRAD_SPEC = Exercise(
 # --- exercise 3: the forward pass ---------------------------------------------------------------
 
 def _forward_shape_hint(c) -> str:
-    (n1, n0), n2, m = c.weights[0].shape, c.weights[1].shape[0], c.m
+    n1, n2, m = c.weights[0].shape[0], c.weights[1].shape[0], c.m
     return (f"Here W1 is {c.weights[0].shape}, W2 is {c.weights[1].shape} and X is {c.X.shape}: "
             f"z¹ = W1 X + b1 is ({n1}, {m}), and z² = W2 a¹ + b2 is ({n2}, {m}) — W2 multiplies "
             f"the hidden activations a¹ ({n1}, {m}), not X (seed 003 prints z₂ = w₂x + b₂: a "
