@@ -503,6 +503,8 @@ def grade_class(root: Path, assignment: str, jobs: int | None = None, student: s
           + f". nbgrader's log: {log_path.relative_to(root)}", file=out, flush=True)
     graded: dict[str, dict] = {}
     if not todo:
+        log_file.close()
+        lock.close()
         return graded
     fps = dict(todo)
     work = Path(tempfile.mkdtemp(prefix="bpkit-grade-"))
