@@ -314,7 +314,7 @@ def sgd_epoch(weights, biases, activations, loss, X, Y, lr, batch_size, rng):
                                       r"last, smaller batch was dropped"),
 
     # --- train_digits --------------------------------------------------------------------------
-    "train_digits: far too little training": ("train_digits", _edit("train_digits", ("range(10)", "range(1)"), ("lr=1.0", "lr=0.01")),
+    "train_digits: far too little training": ("train_digits", _edit("train_digits", ("range(20)", "range(1)"), ("lr=1.0", "lr=0.01")),
                                               r"held-out digits right; at least 95%"),
 
     # --- seed 002 ------------------------------------------------------------------------------

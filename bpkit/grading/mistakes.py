@@ -133,8 +133,9 @@ def _build() -> dict[str, Mistake]:
     add("bp3.axis0", "∂C/∂b was summed over the wrong axis: axis=0 runs over the neurons (the "
         "rows); the samples are the columns — np.sum(delta, axis=1, keepdims=True)",
         bp3=lambda d: d.sum(axis=0))
-    add("bp3.axis0_keep", "∂C/∂b was summed over the wrong axis: axis=0 runs over the neurons (the "
-        "rows); the samples are the columns — np.sum(delta, axis=1, keepdims=True)",
+    add("bp3.axis0_keep", "∂C/∂b was summed over the wrong axis (keepdims or not): axis=0 runs "
+        "over the neurons (the rows); the samples are the columns — "
+        "np.sum(delta, axis=1, keepdims=True)",
         bp3=lambda d: d.sum(axis=0, keepdims=True))
     add("bp3.times_input", "∂C/∂b has a factor of the input in it, but it has none: z = W a + b "
         "grows by exactly 1 when b grows by 1 (b is like a weight whose input is always 1), so "

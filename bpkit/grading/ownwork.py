@@ -207,5 +207,5 @@ def message(name: str, kind: str, what: str) -> str:
                 f"that np.exp only ever sees numbers ≤ 0, and remove the silencing.")
     return (f"{name}: your answer calls {what} — a ready-made solution of this very exercise — "
             f"so it earns no points. Write {name} yourself with NumPy. (You may still use bpkit "
-            f"outside your function to check your result, and inside it you may call bpkit's "
-            f"versions of EARLIER exercises, e.g. bp.sigmoid inside neuron_forward.)")
+            f"outside your function to check your result, and inside it you may call your own "
+            f"earlier functions or bpkit's versions of EARLIER exercises.)")

@@ -600,29 +600,31 @@ def _sgd_examples(seed):
 
         def add(desc, Ws_bs):
             for n, v, r in zip(names, (*Ws_bs[0], *Ws_bs[1]), (*net.weights, *net.biases)):
-                if v.shape == r.shape and not np.allclose(v, r, rtol=1e-6, atol=1e-9):
+                if (v.shape == r.shape and np.all(np.isfinite(v))
+                        and not np.allclose(v, r, rtol=1e-6, atol=1e-9)):
                     variants[n].setdefault(desc, v)
 
-        add("the weights were updated during the backward loop: W^(l+1) was stepped before "
-            "δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ σ′(z^l) used it. Compute every δ of the batch first "
-            "(backward_all), then update every layer",
-            _epoch(c, lr, B, order, hidden_error=_updated_during_backward(lr)))
-        add("the samples were not shuffled: take order = rng.permutation(m) once per epoch and "
-            "the batches X[:, order[k:k + B]]", _epoch(c, lr, B, np.arange(c.m)))
-        add("X was shuffled but Y was not: a batch's targets must be the columns of the same "
-            "samples, Y[:, batch] with the same indices as X[:, batch]",
-            _epoch(c, lr, B, order, shuffle_x_only=True))
-        if c.m % B:
-            add(f"the last, smaller batch was dropped: with m = {c.m} and batch_size = {B} the "
-                f"last batch holds {c.m % B} sample(s) and still takes its step",
-                _epoch(c, lr, B, order, drop_last=True))
-        add("the whole set was one batch: the parameters must be updated after EVERY batch of "
-            "batch_size samples, not once per epoch", _epoch(c, lr, c.m, order))
-        add("each batch's gradient was divided by the whole set's m instead of the batch's: the "
-            "cost of a batch is its own mean, so δ^L carries 1/(number of samples in the batch)",
-            _epoch(c, lr, B, order, scale_whole=True))
-        add(CATALOGUE["step.ascent"].description,
-            _epoch(c, -lr, B, order))
+        with np.errstate(all="ignore"):      # a wrong rule may well overflow: no matter
+            add("the weights were updated during the backward loop: W^(l+1) was stepped before "
+                "δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ σ′(z^l) used it. Compute every δ of the batch first "
+                "(backward_all), then update every layer",
+                _epoch(c, lr, B, order, hidden_error=_updated_during_backward(lr)))
+            add("the samples were not shuffled: take order = rng.permutation(m) once per epoch and "
+                "the batches X[:, order[k:k + B]]", _epoch(c, lr, B, np.arange(c.m)))
+            add("X was shuffled but Y was not: a batch's targets must be the columns of the same "
+                "samples, Y[:, batch] with the same indices as X[:, batch]",
+                _epoch(c, lr, B, order, shuffle_x_only=True))
+            if c.m % B:
+                add(f"the last, smaller batch was dropped: with m = {c.m} and batch_size = {B} the "
+                    f"last batch holds {c.m % B} sample(s) and still takes its step",
+                    _epoch(c, lr, B, order, drop_last=True))
+            add("the whole set was one batch: the parameters must be updated after EVERY batch of "
+                "batch_size samples, not once per epoch", _epoch(c, lr, c.m, order))
+            add("each batch's gradient was divided by the whole set's m instead of the batch's: the "
+                "cost of a batch is its own mean, so δ^L carries 1/(number of samples in the batch)",
+                _epoch(c, lr, B, order, scale_whole=True))
+            add(CATALOGUE["step.ascent"].description,
+                _epoch(c, -lr, B, order))
         out.append(Example(
             args=(list(c.weights), list(c.biases), list(_layer_names(c)), c.loss, c.X, c.Y, lr, B,
                   np.random.default_rng(s)),
