@@ -92,6 +92,7 @@ class Loop:
     env: Path                                     # the environment every user runs
     extra: dict                                   # variables it needs (see shared_environment)
     release: object = None                        # the released notebook (nbformat)
+    groups: dict = field(default_factory=dict)    # "students", "instructors" -> group name
     submits: dict[str, list[str]] = field(default_factory=dict)   # student -> timestamps
     logs: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -141,9 +142,12 @@ def loop():
     roles = ["teacher", "alice", "bob", "carol"]
     names = []
     try:
-        with system_users(base, roles) as (users, _):
+        groups = {"students": ["alice", "bob", "carol"], "instructors": ["teacher"]}
+        with system_users(base, roles, groups) as (users, group_names):
             names = [u.name for u in users.values()]
-            yield from _run_the_class(base, users)
+            for loop in _run_the_class(base, users):
+                loop.groups = group_names
+                yield loop
     finally:
         shutil.rmtree(base, ignore_errors=True)
     assert not [n for n in names if exists(n)], "test users left behind"
@@ -363,3 +367,183 @@ def test_users_are_removed_when_the_body_fails(tmp_path):
     assert len(made) == 3
     assert not [n for n in made[:2] if exists(n)]
     assert not [g for g in made[2:] if g in {x.gr_name for x in grp.getgrall()}]
+
+
+# --- JupyterHub, when it is installed here ----------------------------------------------------------
+# deploy/jupyterhub_config.py as it is, plus what this machine needs: the proxy's path, the servers
+# started with `python -m` (the test's copy of the environment has no console scripts for them).
+HUB_CONFIG = """
+c = get_config()
+load_subconfig({deploy!r})
+c.Spawner.cmd = [{python!r}, "-m", "jupyterhub.singleuser"]
+c.Spawner.environment = {{**c.Spawner.environment, **{extra!r}}}
+c.ConfigurableHTTPProxy.command = [{chp!r}]
+c.Spawner.start_timeout = c.Spawner.http_timeout = 120
+"""
+PASSWORD = "not-a-secret-1"
+KERNEL_CODE = "import sys, bpkit; print(sys.prefix, bpkit.__file__)"
+
+
+def _hub_setup(loop: Loop) -> tuple[dict, str]:
+    """(variables for the hub and every server, the proxy command); skips, saying why, when
+    JupyterHub or its proxy is not installed (they are not part of the course's lock)."""
+    chp = os.environ.get("BPKIT_CHP") or shutil.which("configurable-http-proxy")
+    extra = dict(loop.extra)
+    if os.environ.get("BPKIT_HUB_PACKAGES"):              # a `pip install --target` folder
+        from exchange_helpers import _link_tree
+        _link_tree(Path(os.environ["BPKIT_HUB_PACKAGES"]), loop.base / "hub-packages")
+        extra["PYTHONPATH"] = str(loop.base / "hub-packages")
+    done = as_user(loop.users["alice"], loop.python, "-c",
+                   "import jupyterhub.app, jupyterhub.singleuser, requests", env=extra)
+    missing = [what for what, ok in [
+        ("the jupyterhub package in the course's environment (or BPKIT_HUB_PACKAGES)", done.returncode == 0),
+        ("configurable-http-proxy (npm install -g configurable-http-proxy, or BPKIT_CHP)", chp)] if not ok]
+    if missing:
+        pytest.skip("JupyterHub smoke test: not installed here: " + "; ".join(missing))
+    return extra, chp
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _until(what: str, check, seconds: float = 120):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _run_in_kernel(session, base: str, code: str) -> str:
+    """Start a kernel on a user's server (a logged-in requests session) and run ``code``; its
+    printed output."""
+    import asyncio
+    import uuid
+
+    import requests
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    kernel = session.post(f"{base}/api/kernels", json={}, timeout=60)
+    assert kernel.status_code == 201, kernel.text
+    channels = f"{base}/api/kernels/{kernel.json()['id']}/channels"
+    headers = dict(session.prepare_request(requests.Request("GET", channels)).headers)
+    ws_url = channels.replace("http", "ws", 1)
+
+    async def run():
+        ws = await websocket_connect(HTTPRequest(ws_url, headers=headers))
+        msg_id, out = uuid.uuid4().hex, []
+        await ws.write_message(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "",
+                       "session": uuid.uuid4().hex, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False}}))
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.read_message(), 120))
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                out.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                ws.close()
+                return "".join(out)
+
+    return asyncio.run(run())
+
+
+def test_the_hub_gives_a_student_the_course_kernel_and_the_assignment_list(loop):
+    import requests
+
+    extra, chp = _hub_setup(loop)
+    alice = loop.users["alice"]
+    done = subprocess.run(["chpasswd"], input=f"{alice.name}:{PASSWORD}\n", text=True,
+                          capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    state, port = loop.base / "hub", _free_port()
+    state.mkdir(mode=0o700)
+    config = state / "hub_config.py"
+    config.write_text(HUB_CONFIG.format(deploy=str(loop.base / "deploy" / "jupyterhub_config.py"),
+                                        python=str(loop.python), extra=extra, chp=chp))
+    hub_env = {"PATH": f"{Path(chp).parent}:{loop.env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+               "HOME": str(state), "LANG": "C.UTF-8", **extra,
+               "BPKIT_ENV": str(loop.env), "BPKIT_HUB_STATE": str(state),
+               "BPKIT_HUB_URL": f"http://127.0.0.1:{port}", "BPKIT_EXCHANGE": str(loop.exchange),
+               "BPKIT_STUDENTS": loop.groups["students"], "BPKIT_INSTRUCTORS": loop.groups["instructors"]}
+    log = open(state / "hub.log", "w")
+    hub = subprocess.Popen([str(loop.python), "-m", "jupyterhub", "-f", str(config)], cwd=state,
+                           env=hub_env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    try:
+        s = requests.Session()
+
+        def hub_up():
+            try:
+                return s.get(f"{url}/hub/api/", timeout=5).status_code == 200
+            except requests.ConnectionError:
+                assert hub.poll() is None, (state / "hub.log").read_text()[-5000:]
+                return False
+        _until("the hub", hub_up)
+        s.get(f"{url}/hub/login", timeout=30)
+        login = s.post(f"{url}/hub/login", allow_redirects=False, timeout=60, data={
+            "username": alice.name, "password": PASSWORD, "_xsrf": s.cookies.get("_xsrf", path="/hub/")})
+        assert login.status_code == 302, (login.status_code, login.text[-2000:])
+        # a wrong password is refused
+        bad = requests.Session()
+        bad.get(f"{url}/hub/login", timeout=30)
+        refused = bad.post(f"{url}/hub/login", allow_redirects=False, timeout=60, data={
+            "username": alice.name, "password": "wrong", "_xsrf": bad.cookies.get("_xsrf", path="/hub/")})
+        assert refused.status_code != 302
+
+        s.get(f"{url}/hub/spawn", timeout=120)
+        base = f"{url}/user/{alice.name}"
+
+        def lab_page():          # follows the hub's OAuth redirects, as a browser does
+            r = s.get(f"{base}/lab", timeout=60)
+            return r.text if r.status_code == 200 and r.url.startswith(f"{base}/lab") else None
+        lab = _until("alice's server", lab_page, 180)
+        xsrf = next(c.value for c in s.cookies if c.name == "_xsrf" and c.path.startswith("/user/"))
+        s.headers["X-XSRFToken"] = xsrf
+
+        specs = s.get(f"{base}/api/kernelspecs", timeout=30).json()
+        assert specs["default"] == "python3", specs
+        assignments = s.get(f"{base}/assignments", params={"course_id": "bpkit"}, timeout=60).json()
+        assert assignments["success"], assignments
+        assert ASSIGNMENT in {a["assignment_id"] for a in assignments["value"]}, assignments
+        assert s.get(f"{base}/formgrader", timeout=30).status_code == 404    # instructors only
+        page = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">'
+                                    r"(.*?)</script>", lab, re.S)[1])
+        off = set(page["disabledExtensions"])
+        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} <= off
+        assert not {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"} & off
+
+        printed = _run_in_kernel(s, base, KERNEL_CODE)
+        assert printed.split()[0] == str(loop.env), printed               # the course's environment
+        print(f"\nhub: login to kernel output in {time.perf_counter() - started:.1f} s")
+    except BaseException:
+        log.flush()
+        print("--- hub log (end) ---\n" + (state / "hub.log").read_text()[-8000:])
+        raise
+    finally:
+        hub.terminate()
+        try:
+            hub.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+            hub.wait()
+        proxy_pid = state / "jupyterhub-proxy.pid"
+        if proxy_pid.exists():                 # the proxy the hub started, if it outlived the hub
+            try:
+                os.kill(int(proxy_pid.read_text()), 15)
+            except (ProcessLookupError, ValueError):
+                pass
+        log.close()
