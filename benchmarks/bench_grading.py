@@ -11,11 +11,17 @@ is not a notebook. Two identical copies are graded, one by plain serial `nbgrade
 one by the class grader (`python -m bpkit.grading.classgrade`, what `course.py grade` runs);
 then it checks both gradebooks hold the same scores, and prints wall seconds, seconds per
 notebook, the speed-up, and the load average (other work on the machine slows both runs).
+
+It also prints the CPU seconds each run used (every process it started, kernels included): on a
+shared machine the wall-clock speed-up says as much about the neighbours as about the grader,
+while the CPU cost does not depend on them. With N idle cores the wall-clock speed-up can
+approach N × (serial CPU / parallel CPU).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -49,6 +55,13 @@ def scores(root: Path) -> dict:
                 for nb in sub.notebooks for g in nb.grades}
 
 
+def cpu() -> float:
+    """CPU seconds used so far by the processes this one started and waited for (their own
+    children, such as kernels, included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
@@ -77,22 +90,26 @@ def main() -> int:
               f"mistakes, {args.blank} blank, 2 tampered, {args.loops} loops, {args.crashes} crashes, "
               f"1 not a notebook); {os.cpu_count()} cores; load average {load()}", flush=True)
 
-        start = time.perf_counter()
+        start, c0 = time.perf_counter(), cpu()
         done = sc.nbgrader(serial, "autograde", ASSIGNMENT)
-        t_serial = time.perf_counter() - start
-        print(f"serial nbgrader autograde:     {t_serial:7.1f} s  {t_serial / n:.2f} s/notebook "
-              f"(exit {done.returncode}; load average now {load()})", flush=True)
+        t_serial, c_serial = time.perf_counter() - start, cpu() - c0
+        print(f"serial nbgrader autograde:     {t_serial:7.1f} s  {t_serial / n:.2f} s/notebook, "
+              f"CPU {c_serial / n:.2f} s/notebook (exit {done.returncode}; load average now {load()})",
+              flush=True)
 
-        start = time.perf_counter()
+        start, c0 = time.perf_counter(), cpu()
         done = subprocess.run([sys.executable, "-m", "bpkit.grading.classgrade", ASSIGNMENT,
                                f"--root={parallel}", f"--jobs={args.jobs}"], cwd=parallel,
                               env=sc.nbgrader_env(parallel), capture_output=True, text=True)
-        t_parallel = time.perf_counter() - start
-        print(f"course.py grade --jobs {args.jobs}:     {t_parallel:7.1f} s  {t_parallel / n:.2f} s/notebook "
-              f"(exit {done.returncode}; load average now {load()})", flush=True)
+        t_parallel, c_parallel = time.perf_counter() - start, cpu() - c0
+        print(f"course.py grade --jobs {args.jobs}:     {t_parallel:7.1f} s  {t_parallel / n:.2f} s/notebook, "
+              f"CPU {c_parallel / n:.2f} s/notebook (exit {done.returncode}; load average now {load()})",
+              flush=True)
         print("  " + done.stdout.strip().splitlines()[-1])
         same = scores(serial) == scores(parallel)
-        print(f"speed-up: {t_serial / t_parallel:.2f}x; gradebook scores identical: {same}")
+        print(f"speed-up: {t_serial / t_parallel:.2f}x wall clock; CPU used {c_parallel / c_serial:.2f}x "
+              f"serial's, so at most {args.jobs * c_serial / c_parallel:.2f}x on {args.jobs} idle cores; "
+              f"gradebook scores identical: {same}")
         return 0 if same else 1
     finally:
         if args.keep:

@@ -516,9 +516,7 @@ def grade_class(root: Path, assignment: str, jobs: int | None = None, student: s
         _snapshot(app.coursedir.db_url, snapshot)
         executed = work / "executed"
         executed.mkdir()
-        # A worker silent this long is stuck beyond its own watchdog (which allows every code
-        # cell its time limit); generous, as it only guards against a wedged worker.
-        backstop = 3600.0
+        backstop = _backstop(app)
         threads = _run_workers(jobs, [s for s, _ in todo],
                                lambda: _start_worker(root, assignment, snapshot, executed, log_file),
                                backstop, done, stop, live)
@@ -552,6 +550,21 @@ def grade_class(root: Path, assignment: str, jobs: int | None = None, student: s
     log_file.close()
     lock.close()
     return graded
+
+
+def _backstop(app) -> float:
+    """Seconds after which a silent worker is taken for wedged and replaced. Its own watchdog
+    kills a kernel after every code cell has had its time limit; this allows twice as many
+    cells (students may add some), plus the worker's and the kernels' start."""
+    import nbformat
+    from bpkit.grading.classworker import KERNEL_START_ALLOWANCE
+
+    timeout = Execute(parent=app).timeout or 60
+    release = Path(app.coursedir.format_path(app.coursedir.release_directory, ".", app.coursedir.assignment_id))
+    cells = sum(c.cell_type == "code" for path in release.glob("*.ipynb")
+                for c in nbformat.read(path, as_version=4).cells)
+    notebooks = max(1, len(list(release.glob("*.ipynb"))))
+    return (2 * cells + 4 * notebooks) * timeout + 2 * KERNEL_START_ALLOWANCE * notebooks + 300
 
 
 def _is_execute(step) -> bool:
