@@ -126,7 +126,9 @@ def _records(root: Path) -> dict[str, dict]:
 def test_gradebook_is_exactly_that_of_serial_nbgrader(run):
     serial, parallel = gradebook(run.serial), gradebook(run.parallel)
     assert set(serial) == set(run.cast)           # the folder without a notebook: no entry
-    assert parallel == serial
+    differ = {name: {key: (parallel.get(name, {}).get(key), value) for key, value in serial[name].items()
+                     if parallel.get(name, {}).get(key) != value} for name in serial}
+    assert parallel == serial, {name: d for name, d in differ.items() if d}
 
 
 def test_csv_export_is_exactly_that_of_serial_nbgrader(run):
