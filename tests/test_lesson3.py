@@ -28,6 +28,8 @@ import pytest
 
 import bpkit as bp
 
+from lesson_tools import code as _code, conventions_rows as _conventions_rows, norm as _norm, output_text as _output_text
+
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "03-two-layer-cross-entropy.ipynb"
 
@@ -52,26 +54,11 @@ def _index(nb, cell_id):
     return next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
 
 
-def _code(nb):
-    return [c for c in nb.cells if c.cell_type == "code"]
-
-
-def _output_text(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []))
-
-
 def _images(cell) -> int:
     return sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
 
 
 # --------------------------------------------------------------------------- conventions
-def _norm(shape: str) -> str:
-    """'$(n_{l-1}, 1)$' and '(n_(l−1), 1)' both become '(n_(l-1),1)'."""
-    s = shape.replace("$", "").replace(" ", "").replace("−", "-")
-    return re.sub(r"_\{([^}]*)\}", lambda m: f"_({m.group(1)})" if len(m.group(1)) > 1
-                  else f"_{m.group(1)}", s)
-
-
 def _readme_shapes() -> dict:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = text[text.index("## Notation"):]
@@ -83,13 +70,6 @@ def _readme_shapes() -> dict:
         assert match, f"README's notation block no longer states the shape of {symbol}"
         found[symbol] = _norm(match.group(1))
     return found
-
-
-def _conventions_rows(nb) -> list[list[str]]:
-    lines = [l for l in _cell(nb, "conventions").source.splitlines() if l.startswith("|")]
-    header = [h.strip() for h in lines[0].strip("|").split("|")]
-    assert header == ["symbol", "meaning", "shape here", "course-wide"], header
-    return [[c.strip() for c in l.strip("|").split("|")] for l in lines[2:]]
 
 
 def test_conventions_table_matches_the_readme(nb):

@@ -136,15 +136,19 @@ def test_mistake_is_diagnosed_on_every_seed(n, name):
 def test_the_visible_test_cell_names_the_mistake(n, name):
     """What a student sees while working: the visible part of the mistake's own test cell fails
     with its named hint — an AssertionError with that message, never a bare assert or a raw NumPy
-    error — and every other test cell (visible and hidden) passes. So `check`/validate and
-    grading agree on every simulated answer."""
+    error — and every later test cell (visible and hidden) passes, since earlier exercises are
+    swapped for references while a later one is checked. So `check`/validate and grading agree
+    on every simulated answer."""
     students = STAGES[n]
     grade_id, source, pattern = {**students.MISTAKES, **students.CALLS_BPKIT}[name]
     ns = namespace(students, **{grade_id: source})
+    later = False               # cells before the mistake's own cannot call the wrong function
     for gid, cell in _test_cells(students).items():
         if gid != grade_id:
-            run_cell(cell, ns)
+            if later:
+                run_cell(cell, ns)
             continue
+        later = True
         for src in (_visible(cell), cell):
             with pytest.raises(AssertionError) as err:
                 run_cell(src, ns)
