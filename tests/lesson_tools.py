@@ -5,10 +5,35 @@ from __future__ import annotations
 import re
 
 
-def _cell(nb, cell_id):
+def cell(nb, cell_id):
     matches = [c for c in nb.cells if c.get("id") == cell_id]
     assert matches, f"the lesson has no cell with id {cell_id!r}"
     return matches[0]
+
+
+def index(nb, cell_id):
+    """The position of the cell called ``cell_id`` (which must exist)."""
+    cell(nb, cell_id)
+    return next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
+
+
+def sections(nb):
+    """Numbered '## k.' sections: title → the text of their markdown cells."""
+    found, current = {}, None
+    for c in nb.cells:
+        if c.cell_type == "markdown" and c.source.startswith("## "):
+            current = c.source.splitlines()[0] if re.match(r"## \d+\.", c.source) else None
+            if current:
+                found[current] = ""
+        if current and c.cell_type == "markdown":
+            found[current] += c.source + "\n"
+    return found
+
+
+def graded_functions(stage: int) -> list[str]:
+    """The functions the stage's assignment grades (its specs): a lesson must not define them."""
+    import importlib
+    return list(importlib.import_module(f"bpkit.grading.stage{stage}").EXERCISES)
 
 
 def code(nb):
@@ -27,7 +52,7 @@ def norm(shape: str) -> str:
 
 
 def conventions_rows(nb) -> list[list[str]]:
-    lines = [l for l in _cell(nb, "conventions").source.splitlines() if l.startswith("|")]
+    lines = [l for l in cell(nb, "conventions").source.splitlines() if l.startswith("|")]
     header = [h.strip() for h in lines[0].strip("|").split("|")]
     assert header == ["symbol", "meaning", "shape here", "course-wide"], header
     return [[c.strip() for c in l.strip("|").split("|")] for l in lines[2:]]

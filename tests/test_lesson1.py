@@ -24,30 +24,20 @@ import pytest
 
 import bpkit as bp
 
-from lesson_tools import code as _code, conventions_rows as _conventions_rows, norm as _norm, output_text as _output_text
+from lesson_tools import (cell as _cell, code as _code, conventions_rows as _conventions_rows,
+                          graded_functions, index as _index, norm as _norm,
+                          output_text as _output_text, sections as _sections)
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "01-single-neuron.ipynb"
 
 # The stage's exercises (grade ids): the lesson must not define them.
-EXERCISES = ["sigmoid", "sigmoid_prime", "neuron_forward", "neuron_gradients", "gradient_step",
-             "train_neuron", "central_difference", "seed004_hidden_gradients",
-             "seed004_fixed_gradients"]
+EXERCISES = graded_functions(1)
 
 
 @pytest.fixture(scope="module")
 def nb():
     return nbformat.read(LESSON, as_version=4)
-
-
-def _cell(nb, cell_id):
-    matches = [c for c in nb.cells if c.get("id") == cell_id]
-    assert matches, f"lesson 1 has no cell with id {cell_id!r}"
-    return matches[0]
-
-
-def _index(nb, cell_id):
-    return next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
 
 
 def _markdown(nb):
@@ -271,17 +261,6 @@ def test_seed004_code_is_transcribed_in_its_names(nb):
 
 
 # --------------------------------------------------------------------------- the learner does things
-def _sections(nb):
-    """Numbered '## k.' sections: title → the text of their markdown cells."""
-    sections, current = {}, None
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("## "):
-            current = cell.source.splitlines()[0] if re.match(r"## \d+\.", cell.source) else None
-            if current:
-                sections[current] = ""
-        if current and cell.cell_type == "markdown":
-            sections[current] += cell.source + "\n"
-    return sections
 
 
 def test_every_section_has_a_prediction_and_a_try(nb):

@@ -28,30 +28,20 @@ import pytest
 import bpkit as bp
 from bpkit import backprop_explorer as bx
 
-from lesson_tools import code as _code, conventions_rows as _conventions_rows, norm as _norm, output_text as _output_text
+from lesson_tools import (cell as _cell, code as _code, conventions_rows as _conventions_rows,
+                          graded_functions, index as _index, norm as _norm,
+                          output_text as _output_text, sections as _sections)
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "02-three-layer-mse.ipynb"
 
 # The graded functions of assignment 02-three-layer-mse: the lesson must not define them.
-EXERCISES = ["forward", "output_error", "hidden_error", "gradients", "train_step", "train_xor",
-             "forward_linear", "train_regression"]
+EXERCISES = graded_functions(2)
 
 
 @pytest.fixture(scope="module")
 def nb():
     return nbformat.read(LESSON, as_version=4)
-
-
-def _cell(nb, cell_id):
-    matches = [c for c in nb.cells if c.get("id") == cell_id]
-    assert matches, f"lesson 2 has no cell with id {cell_id!r}"
-    return matches[0]
-
-
-def _index(nb, cell_id):
-    _cell(nb, cell_id)
-    return next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
 
 
 # --------------------------------------------------------------------------- conventions
@@ -290,16 +280,6 @@ def test_the_try_its_start_from_passing_placeholders(nb):
 
 
 # --------------------------------------------------------------------------- the learner does things
-def _sections(nb):
-    sections, current = {}, None
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("## "):
-            current = cell.source.splitlines()[0] if re.match(r"## \d+\.", cell.source) else None
-            if current:
-                sections[current] = ""
-        if current and cell.cell_type == "markdown":
-            sections[current] += cell.source + "\n"
-    return sections
 
 
 def test_every_section_has_a_prediction_and_a_try(nb):

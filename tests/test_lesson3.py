@@ -28,30 +28,20 @@ import pytest
 
 import bpkit as bp
 
-from lesson_tools import code as _code, conventions_rows as _conventions_rows, norm as _norm, output_text as _output_text
+from lesson_tools import (cell as _cell, code as _code, conventions_rows as _conventions_rows,
+                          graded_functions, index as _index, norm as _norm,
+                          output_text as _output_text, sections as _sections)
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "03-two-layer-cross-entropy.ipynb"
 
 # The stage's exercises: the lesson must not define them.
-EXERCISES = ["cross_entropy_from_z", "cross_entropy_grad", "sigma_prime_cancels", "forward",
-             "backward", "update", "predict", "train", "seed003_gradients"]
+EXERCISES = graded_functions(3)
 
 
 @pytest.fixture(scope="module")
 def nb():
     return nbformat.read(LESSON, as_version=4)
-
-
-def _cell(nb, cell_id):
-    matches = [c for c in nb.cells if c.get("id") == cell_id]
-    assert matches, f"lesson 3 has no cell with id {cell_id!r}"
-    return matches[0]
-
-
-def _index(nb, cell_id):
-    _cell(nb, cell_id)
-    return next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
 
 
 def _images(cell) -> int:
@@ -275,16 +265,6 @@ def test_slips_are_named_only_after_the_exercises(nb):
 
 
 # --------------------------------------------------------------------------- the learner does things
-def _sections(nb):
-    sections, current = {}, None
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("## "):
-            current = cell.source.splitlines()[0] if re.match(r"## \d+\.", cell.source) else None
-            if current:
-                sections[current] = ""
-        if current and cell.cell_type == "markdown":
-            sections[current] += cell.source + "\n"
-    return sections
 
 
 def test_every_section_has_a_prediction_and_a_try(nb):

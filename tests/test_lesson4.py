@@ -30,29 +30,20 @@ import pytest
 
 import bpkit as bp
 
-from lesson_tools import code as _code, conventions_rows as _conventions_rows, norm as _norm, output_text as _output_text
+from lesson_tools import (cell as _cell, code as _code, conventions_rows as _conventions_rows,
+                          graded_functions, index as _index, norm as _norm,
+                          output_text as _output_text, sections as _sections)
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "lessons" / "04-general-bp1-bp4.ipynb"
 
 # The assignment's graded functions: the lesson must not define them.
-EXERCISES = ["bp1", "bp2", "bp3", "bp4", "forward_all", "backward_all", "gradient_check",
-             "sgd_epoch", "train_digits"]
+EXERCISES = graded_functions(4)
 
 
 @pytest.fixture(scope="module")
 def nb():
     return nbformat.read(LESSON, as_version=4)
-
-
-def _cell(nb, cell_id):
-    matches = [c for c in nb.cells if c.get("id") == cell_id]
-    assert matches, f"lesson 4 has no cell with id {cell_id!r}"
-    return matches[0]
-
-
-def _index(nb, cell_id):
-    return next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
 
 
 def _run(nb, cell_ids):
@@ -247,16 +238,6 @@ def test_finite_differences_lose_and_the_kink_is_flagged(nb):
 
 
 # --------------------------------------------------------------------------- the learner does things
-def _sections(nb):
-    sections, current = {}, None
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("## "):
-            current = cell.source.splitlines()[0] if re.match(r"## \d+\.", cell.source) else None
-            if current:
-                sections[current] = ""
-        if current and cell.cell_type == "markdown":
-            sections[current] += cell.source + "\n"
-    return sections
 
 
 def test_every_section_has_a_prediction_and_a_try(nb):
