@@ -25,7 +25,12 @@ import inspect
 import sys
 from typing import Any, Callable, Iterable
 
-__all__ = ["Forbidden", "unwrap", "label", "static_use", "Monitor", "message"]
+__all__ = ["Forbidden", "unwrap", "label", "static_use", "Monitor", "message", "SILENCERS"]
+
+# Names whose use in an answer means NumPy's warnings were silenced (what each one is).
+SILENCERS = {"errstate": "np.errstate", "seterr": "np.seterr",
+             "filterwarnings": "warnings.filterwarnings", "simplefilter": "warnings.simplefilter",
+             "catch_warnings": "warnings.catch_warnings"}
 
 
 def unwrap(f):

@@ -72,8 +72,6 @@ def _opt(*objs):
     return tuple(o for o in objs if o is not None)
 
 
-_SILENCERS = {n: f"np.{n} / warnings.{n}" for n in
-              ("errstate", "seterr", "filterwarnings", "simplefilter", "catch_warnings")}
 _SCIPY_SIGMOID = _opt(getattr(_special, "expit", None), getattr(_special, "log_expit", None),
                       getattr(getattr(_dists, "logistic_gen", None), "_cdf", None),
                       getattr(getattr(_dists, "logistic_gen", None), "_logcdf", None))
@@ -115,7 +113,7 @@ SIGMOID_SPEC = Exercise(
             "sign": "σ(z) = 1/(1 + e^(−z)) is always positive, between 0 and 1",
             "nonfinite": "An overflow or 0/0 in your formula: " + _UNSTABLE},
         "sigmoid"),
-    forbidden=ownwork.Forbidden((bp.sigmoid, *_SCIPY_SIGMOID), silencers=_SILENCERS),
+    forbidden=ownwork.Forbidden((bp.sigmoid, *_SCIPY_SIGMOID), silencers=ownwork.SILENCERS),
     warning_hint=_UNSTABLE, explain_warnings=_explain_sigmoid_warnings,
     doc="Elementwise σ(z) for arrays of any shape and plain numbers; stable: correct and finite "
         "at z = ±1000 with no overflow (and no silencing of NumPy's warnings).")
@@ -134,7 +132,7 @@ SIGMOID_PRIME_SPEC = Exercise(
             "nonfinite": "At |z| = 1000, e^(−z) or e^z overflows and inf/inf is NaN: write σ′ as "
                          "σ(z)(1 − σ(z)) with your stable sigmoid."},
         "sigmoid_prime"),
-    forbidden=ownwork.Forbidden((bp.sigmoid_prime, bp.numerical_gradient), silencers=_SILENCERS),
+    forbidden=ownwork.Forbidden((bp.sigmoid_prime, bp.numerical_gradient), silencers=ownwork.SILENCERS),
     references=_earlier("sigmoid"),
     warning_hint="At |z| = 1000 a formula with e^(−z) or e^z overflows (inf/inf is NaN): write "
                  "σ′ as σ(z)(1 − σ(z)), with your stable sigmoid.",

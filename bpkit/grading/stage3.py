@@ -107,8 +107,6 @@ def _opt(*objs):
     return tuple(o for o in objs if o is not None)
 
 
-_SILENCERS = {n: f"np.{n} / warnings.{n}" for n in
-              ("errstate", "seterr", "filterwarnings", "simplefilter", "catch_warnings")}
 _BACKPROP = (bp.bp1, bp.bp2, bp.bp3, bp.bp4, bp.Network.backward, bp.numerical_gradient,
              bp.check_gradients, bp.delta_sigmoid_cross_entropy)
 
@@ -319,7 +317,7 @@ CROSS_ENTROPY_FROM_Z_SPEC = Exercise(
     examples=_cost_examples,
     forbidden=ownwork.Forbidden((bp.cross_entropy, bp.Network.loss,
                                  *_opt(getattr(_special, "log_expit", None))),
-                                silencers=_SILENCERS),
+                                silencers=ownwork.SILENCERS),
     warning_hint=_LOG0, explain_warnings=_explain_cost_warnings,
     doc="C = −1/m Σ [Y ln σ(z) + (1 − Y) ln(1 − σ(z))] computed from z: a float, exact and finite "
         "for z up to ±1000, with no NumPy warning; z, Y (n, m), the sum over the n outputs too.")
