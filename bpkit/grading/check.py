@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from . import ownwork
+from . import record as _record
 
 __all__ = [
     "RTOL", "ATOL", "close", "shape_str", "describe", "argument_shapes",
@@ -486,6 +487,18 @@ def run(fn: Callable, *args, forbidden: ownwork.Forbidden | Iterable = (),
       in fn's globals while it runs (see :func:`swapped`);
     - array arguments changed in place are listed in ``mutated`` (by ``arg_names``).
     """
+    __tracebackhide__ = True
+    tape = _record.active()
+    if tape is not None and tape.replaying:     # the grader's side: the kernel's recorded call
+        return tape.play()
+    outcome = _run(fn, *args, forbidden=forbidden, arg_names=arg_names, references=references,
+                   **kwargs)
+    if tape is not None:                        # the kernel's side: record it as plain data
+        tape.keep(outcome)
+    return outcome
+
+
+def _run(fn, *args, forbidden=(), arg_names=None, references=None, **kwargs) -> Outcome:
     __tracebackhide__ = True
     if not isinstance(forbidden, ownwork.Forbidden):
         forbidden = ownwork.Forbidden(forbidden)

@@ -27,6 +27,7 @@ import bpkit as bp
 
 from . import check as _check
 from . import ownwork
+from . import record as _record
 
 __all__ = ["Case", "Example", "Output", "Exercise", "network_case", "check", "checker",
            "equations", "train", "training", "variants_for", "elementwise_examples", "numbers", "EXTREMES"]
@@ -416,6 +417,18 @@ def _swap_note(names: list[str]) -> str:
 def check(spec: Exercise, fn: Callable, seed: int = 0) -> None:
     """Run ``fn`` on every example of ``seed`` and raise an AssertionError that names the
     likely mistake and shows every returned value against the right one."""
+    __tracebackhide__ = True
+    tape = _record.active()
+    if tape is None:
+        return _check_examples(spec, fn, seed)
+    fn = tape.start(spec.name, seed, fn)    # replaying: the recorded function's stand-in
+    try:
+        return _check_examples(spec, fn, seed)
+    finally:
+        tape.stop()
+
+
+def _check_examples(spec: Exercise, fn: Callable, seed: int) -> None:
     __tracebackhide__ = True
     if fn is None or not callable(fn):
         raise AssertionError(f"{spec.name} is {_check.describe(fn)}, not a function. Run the "
