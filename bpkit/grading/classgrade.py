@@ -44,6 +44,8 @@ from pathlib import Path
 
 from nbgrader.preprocessors import Execute
 
+from bpkit.grading import record
+
 __all__ = ["ReplayExecute", "grade_class", "record_path", "read_records", "main"]
 
 REPORTS = "reports"
@@ -66,6 +68,7 @@ class ReplayExecute(Execute):
     """
 
     executed_dir = ""           # set by the writer before grading
+    verdicts: dict = {}         # (student, notebook) -> {test grade_id: record.Verdict}
 
     def preprocess(self, nb, resources, km=None):
         import nbformat
@@ -79,15 +82,53 @@ class ReplayExecute(Execute):
         if entry["status"] != "executed":
             raise WorkerError(entry["error"])
         executed = nbformat.read(entry["executed"], as_version=4)
+        ran, dumps = record.strip(executed)
         mine = [(c.cell_type, c.source) for c in nb.cells]
-        if mine != [(c.cell_type, c.source) for c in executed.cells]:
+        if mine != [(c.cell_type, c.source) for c in ran]:
             raise RuntimeError(f"the worker ran another version of {student}/{name}.ipynb")
-        for cell, done in zip(nb.cells, executed.cells):
-            cell.metadata = done.metadata
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = done.outputs, done.execution_count
-        nb.metadata = executed.metadata
+        # Only outputs come from the run (untrusted: the student's code made them); every
+        # cell's metadata, nbgrader's included, stays as the gradebook restored it.
+        verdicts = {}
+        for cell, done in zip(nb.cells, ran):
+            if cell.cell_type != "code":
+                continue
+            cell.outputs, cell.execution_count = done.outputs, done.execution_count
+            md = cell.metadata.get("nbgrader", {})
+            if md.get("grade") and not md.get("solution"):
+                verdicts[md["grade_id"]] = judged = _trusted_verdict(cell, dumps.get(md["grade_id"]))
+                if not judged.passed and not _has_error(cell):
+                    # The kernel says it passed, the grader's own check says not: something in
+                    # the notebook changed how its checks judge. Zero, and held for review.
+                    judged.tampered = True
+                    cell.outputs = [*cell.outputs, _error_output(judged.message)]
+        self.verdicts[(student, name)] = verdicts
         return nb, resources
+
+
+def _trusted_verdict(cell, outputs) -> "record.Verdict":
+    """The verdict of a graded test cell from its recording, judged in this process."""
+    if outputs is None:
+        return record.Verdict(False, "The grader found no recording of this cell's checks "
+                              "(the kernel stopped before it, or the notebook was changed).",
+                              tampered=False)
+    try:
+        entries = record.parse_record(outputs)
+    except record.RecordError as err:
+        return record.Verdict(False, f"The grader could not read this cell's recording ({err}).",
+                              tampered=True)
+    return record.verdict(cell.source, entries)
+
+
+def _has_error(cell) -> bool:
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def _error_output(message: str):
+    """An error output carrying the trusted check's diagnosis: nbgrader scores the cell 0."""
+    import nbformat
+    first = "The grader's own check (run outside your notebook) failed: "
+    return nbformat.v4.new_output("error", ename="AssertionError", evalue=first + message,
+                                  traceback=[f"AssertionError: {first}{message}"])
 
 
 class WorkerError(Exception):
@@ -262,6 +303,24 @@ def grade_student(app, student: str, executed_dir: Path, fp: str) -> dict:
         if found and current:
             tampered = notebooks.setdefault(current, {}).setdefault("tampered", {})
             tampered.setdefault(found.group(2), []).append(found.group(1))
+    for (who, name), verdicts in list(ReplayExecute.verdicts.items()):
+        if who != student:
+            continue
+        del ReplayExecute.verdicts[(who, name)]
+        nb_entry = notebooks.setdefault(name, {})
+        nb_entry["trusted"] = {gid: {"passed": v.passed, "tampered": v.tampered} for gid, v in verdicts.items()}
+        nb_entry.setdefault("flags", []).extend(
+            {"cell": f"test_{gid}" if not gid.startswith("test_") else gid, "line": 0, "code": "",
+             "kind": "changed the grader's recording",
+             "why": f"the grader could not trust what this test cell recorded: {v.message[:300]}"}
+            for gid, v in verdicts.items() if v.tampered)
+    for path in sorted(submitted.glob("*.ipynb")):
+        found = _flags(path)
+        if found:
+            notebooks.setdefault(path.stem, {}).setdefault("flags", []).extend(found)
+    held = any(nb.get("flags") for nb in notebooks.values())
+    if held and ok:
+        _hold(app, student)
     for name, grades in _grades(app, student).items():
         notebooks.setdefault(name, {})["grades"] = grades
     errors = [e for e in result.get("notebooks", []) if e.get("status") == "error"]
@@ -286,11 +345,40 @@ def grade_student(app, student: str, executed_dir: Path, fp: str) -> dict:
         status = "not a notebook" if unreadable else "error"
         why = messages[0] if messages else "nbgrader could not grade it"
     record = {"student": student, "assignment": assignment, "fingerprint": fp, "status": status,
-              "error": why, "timeout": timeout, "graded_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+              "error": why, "timeout": timeout, "held": held, "graded_at": time.strftime("%Y-%m-%d %H:%M:%S"),
               "execute_seconds": result.get("seconds"),
               "grade_seconds": round(time.perf_counter() - started, 3), "notebooks": notebooks}
     _write_json(record_path(Path(cd.root), assignment, student), record)
     return record
+
+
+def _flags(path: Path) -> list[dict]:
+    """What the static scan (:mod:`.flags`) finds in a handed-in notebook, as record entries."""
+    import nbformat
+    from bpkit.grading import flags
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:                               # noqa: BLE001 - not a notebook: nothing ran
+        return []
+    return [{"cell": f.cell, "line": f.line, "code": f.code, "kind": f.kind, "why": f.why}
+            for f in flags.scan_notebook(nb)]
+
+
+def _hold(app, student: str) -> None:
+    """Hold a flagged submission for the instructor: every autograded cell of it is marked as
+    needing a manual grade (formgrader lists it; its score is not final until reviewed)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(app.coursedir.db_url, app.coursedir.course_id) as gb:
+        try:
+            submission = gb.find_submission(app.coursedir.assignment_id, student)
+        except MissingEntry:
+            return
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                grade.needs_manual_grade = True
+        gb.db.commit()
 
 
 def _converter(app):
@@ -307,9 +395,12 @@ class _Worker:
     lines: "queue.Queue[str | None]"
 
 
-def _start_worker(root: Path, assignment: str, snapshot: Path, out: Path, log) -> _Worker:
+def _start_worker(root: Path, assignment: str, snapshot: Path, out: Path, log, slot: int = 0,
+                  unsafe: bool = False) -> _Worker:
     cmd = [sys.executable, "-m", "bpkit.grading.classworker", f"--root={root}",
-           f"--assignment={assignment}", f"--snapshot={snapshot}", f"--out={out}"]
+           f"--assignment={assignment}", f"--snapshot={snapshot}", f"--out={out}", f"--slot={slot}"]
+    if unsafe:
+        cmd.append("--unsafe")
     # Its own session: Ctrl-C reaches this process only, which then stops workers in order.
     process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                text=True, bufsize=1, start_new_session=os.name != "nt")
@@ -340,13 +431,13 @@ def _run_workers(jobs: int, students: list[str], start, backstop: float, done: q
     for student in students:
         todo.put(student)
 
-    def begin() -> _Worker:
-        worker = start()
+    def begin(slot: int) -> _Worker:
+        worker = start(slot)
         live.append(worker)
         return worker
 
-    def feed():
-        worker = begin()
+    def feed(slot: int):
+        worker = begin(slot)
         try:
             while not stop.is_set():
                 try:
@@ -369,12 +460,12 @@ def _run_workers(jobs: int, students: list[str], start, backstop: float, done: q
                                else f"the grading worker could not be reached ({exc})")
                 if problem:
                     _stop(worker)
-                    worker = begin()
+                    worker = begin(slot)
                 done.put((student, problem))
         finally:
             _stop(worker)
 
-    threads = [threading.Thread(target=feed, daemon=True) for _ in range(max(1, jobs))]
+    threads = [threading.Thread(target=feed, args=(slot,), daemon=True) for slot in range(max(1, jobs))]
     for t in threads:
         t.start()
     return threads
@@ -459,12 +550,21 @@ def _lock(folder: Path):
 
 
 def grade_class(root: Path, assignment: str, jobs: int | None = None, student: str = "*",
-                force: bool = False, out=None) -> dict[str, dict]:
+                force: bool = False, out=None, unsafe: bool = False) -> dict[str, dict]:
     """Grade every submission of ``assignment`` (or those matching ``student``) and return the
-    records of the students graded in this run. See the module docstring."""
+    records of the students graded in this run. See the module docstring. Student code runs in
+    the sandbox (:mod:`.sandbox`); where none can be made this refuses, unless ``unsafe``."""
     from bpkit.grading.classworker import nbgrader_app, submission_notebooks
 
     out = out or sys.stdout
+    if not unsafe:
+        from bpkit.grading import sandbox
+        why = sandbox.probe()
+        if why is not None:
+            raise SystemExit(
+                f"Not grading: student code would run with your rights, because no sandbox can "
+                f"be made here ({why}). Fix that, or pass --unsafe to grade anyway with every "
+                f"submission able to read and change what you can.")
     root = root.resolve()
     jobs = jobs or os.cpu_count() or 1
     reports = root / REPORTS / assignment
@@ -518,7 +618,8 @@ def grade_class(root: Path, assignment: str, jobs: int | None = None, student: s
         executed.mkdir()
         backstop = _backstop(app)
         threads = _run_workers(jobs, [s for s, _ in todo],
-                               lambda: _start_worker(root, assignment, snapshot, executed, log_file),
+                               lambda slot: _start_worker(root, assignment, snapshot, executed,
+                                                          log_file, slot, unsafe),
                                backstop, done, stop, live)
         for _ in range(len(todo)):
             sid, problem = done.get()
@@ -589,6 +690,7 @@ def summary(graded: dict[str, dict], progress: Progress, skipped: list[str]) -> 
     late = [s for s, r in graded.items() if r["status"] == "timed out"]
     failed = [s for s, r in graded.items() if r["status"] in FAILED]
     timeout = next((r["timeout"] for r in graded.values() if r.get("timeout")), None)
+    held = [s for s, r in graded.items() if r.get("held")]
     reasons = {}
     for s in failed:
         reasons.setdefault(graded[s]["status"], []).append(s)
@@ -596,7 +698,9 @@ def summary(graded: dict[str, dict], progress: Progress, skipped: list[str]) -> 
     return (f"Done in {_clock(time.perf_counter() - progress.start)}: {len(ok)} graded, "
             f"{len(failed)} failed to run{f' ({why})' if why else ''}, {len(late)} timed out"
             + (f" (a cell stopped after {timeout} s, the rest graded)" if late else "")
-            + (f"; {len(skipped)} skipped, already graded" if skipped else "") + ".")
+            + (f"; {len(skipped)} skipped, already graded" if skipped else "") + "."
+            + (f" Flagged and held for your review: {', '.join(held[:8])}{' …' if len(held) > 8 else ''}"
+               " (see `course.py report`)." if held else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -608,11 +712,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="worker processes (default: the number of cores)")
     parser.add_argument("--student", default="*", help="one student's id (or a pattern: 'a*')")
     parser.add_argument("--force", action="store_true", help="grade again those already graded")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="run student code with your own rights when no sandbox can be made "
+                             "(it can then read the solutions and change the gradebook)")
     args = parser.parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     try:
-        graded = grade_class(args.root, args.assignment, args.jobs, args.student, args.force)
+        graded = grade_class(args.root, args.assignment, args.jobs, args.student, args.force,
+                             unsafe=args.unsafe)
     except SystemExit as exc:
         if isinstance(exc.code, str):
             print(exc.code)

@@ -37,6 +37,8 @@ import time
 import traceback
 from pathlib import Path
 
+from bpkit.grading import record
+
 __all__ = ["nbgrader_app", "submission_notebooks", "run_submission", "main"]
 
 KERNEL_START_ALLOWANCE = 60      # seconds: nbclient's own default limit for a kernel to start
@@ -148,9 +150,81 @@ class _Watchdog:
         self._timer.cancel()
 
 
-def run_submission(app, student: str, out: Path) -> dict:
+class SandboxFailed(Exception):
+    """A notebook's run ended without an executed notebook: ``kind`` is "crashed" or "stopped"."""
+
+    def __init__(self, kind: str, cause: BaseException):
+        super().__init__(f"{kind}: {cause}")
+        self.kind, self.cause = kind, cause
+
+
+def execute_config(converter) -> dict:
+    """The configuration of nbgrader's Execute step as the course sets it (time limit, timeout
+    message, kernel arguments …), as plain data for the run inside the sandbox."""
+    from traitlets.config import Config
+
+    config = converter.config
+    keep = {}
+    for section in ("Execute", "ExecutePreprocessor", "NotebookClient"):
+        if section in config:
+            keep[section] = {k: v for k, v in Config(config[section]).items()
+                             if isinstance(v, (str, int, float, bool, list, dict, type(None)))}
+    return json.loads(json.dumps(keep))
+
+
+def _execute_sandboxed(nb, name: str, scratch: Path, converter, limit: float, slot: int):
+    """Execute ``nb`` with the files of ``scratch`` inside the sandbox
+    (:mod:`bpkit.grading.sandbox`); return the executed notebook, validated, or raise
+    SandboxFailed. Everything that comes back is data from untrusted code: the grader's writer
+    takes only outputs from it, and judges the graded test cells itself (:mod:`.record`)."""
+    import nbformat
+    from bpkit.grading import sandbox
+
+    inbox = scratch.parent / "input"
+    shutil.rmtree(inbox, ignore_errors=True)
+    shutil.copytree(scratch, inbox)
+    nbformat.write(nb, inbox / name)
+    limits = sandbox.Limits(wall_seconds=limit, cpu_seconds=int(limit) + 1)
+    (inbox / "job.json").write_text(json.dumps({
+        "notebook": name, "execute_config": execute_config(converter),
+        "max_cell_output_bytes": MAX_CELL_OUTPUT}), encoding="utf-8")
+    try:
+        result = sandbox.run([sys.executable, "-m", "bpkit.grading.sandboxrun"], inbox, limits, slot)
+    finally:
+        shutil.rmtree(inbox, ignore_errors=True)
+    if result.killed == "wall":
+        raise SandboxFailed("stopped", TimeoutError(
+            f"the notebook ran past its overall limit of {limit:.0f} s and was stopped"))
+    if result.killed == "output":
+        raise SandboxFailed("crashed", RuntimeError(
+            f"the notebook wrote more than {limits.output_bytes} bytes and was stopped"))
+    try:
+        answer = json.loads(result.stdout.decode("utf-8"))
+        if answer.get("status") == "executed":
+            executed = nbformat.from_dict(answer["notebook"])
+            nbformat.validate(executed)
+            return executed
+        error = answer["error"]
+        raise SandboxFailed(error.get("kind") if error.get("kind") in ("crashed", "stopped")
+                            else "crashed", RuntimeError(str(error.get("message"))[:2000]))
+    except SandboxFailed:
+        raise
+    except Exception as exc:                        # noqa: BLE001 - whatever came back is unusable
+        why = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
+        raise SandboxFailed("crashed", RuntimeError(
+            f"the sandboxed run gave no usable notebook ({type(exc).__name__}; {why[0][:300]})"))
+
+
+MAX_CELL_OUTPUT = 1 << 20          # bytes of output kept per cell when run in the sandbox
+
+
+def run_submission(app, student: str, out: Path, sandboxed: bool = False, slot: int = 0) -> dict:
     """Sanitize and execute every notebook of ``student``'s submission; write the executed
-    notebooks into ``out/<student>/`` and return the result (also written as result.json)."""
+    notebooks into ``out/<student>/`` and return the result (also written as result.json).
+
+    ``sandboxed``: each notebook runs in the sandbox (:mod:`.sandbox`), as user slot ``slot``;
+    else in a kernel with this process's rights (``course.py grade --unsafe``). Either way a
+    recording cell follows every graded test cell (:func:`.record.instrument`)."""
     import nbformat
     from nbgrader import utils
     from nbgrader.converters import Autograde
@@ -186,16 +260,22 @@ def run_submission(app, student: str, out: Path) -> dict:
             entry.update(status="error", error=_error(
                 "not a notebook" if _is_unreadable(exc) else "rejected", exc))
             break                                   # nbgrader stops at the first failing notebook
-        nb = nbformat.read(scratch / path.name, as_version=4)
+        nb = record.instrument(nbformat.read(scratch / path.name, as_version=4))
         runner = execute_class(parent=converter)
         cells = sum(c.cell_type == "code" for c in nb.cells)
         limit = (cells + 2) * (runner.timeout or 60) + KERNEL_START_ALLOWANCE
-        resources = {**resources, "metadata": {"path": str(scratch), "name": path.stem}}
         try:                                        # 2. execute, as nbgrader's second pass does
-            with _Watchdog(runner, limit) as watchdog, utils.setenv(NBGRADER_EXECUTION="autograde"):
-                nb, _ = runner(nb, resources)
-        except Exception as exc:                    # noqa: BLE001
-            entry.update(status="error", error=_error("stopped" if watchdog.fired else "crashed", exc))
+            if sandboxed:
+                nb = _execute_sandboxed(nb, path.name, scratch, converter, limit, slot)
+            else:
+                resources = {**resources, "metadata": {"path": str(scratch), "name": path.stem}}
+                with _Watchdog(runner, limit) as watchdog, utils.setenv(NBGRADER_EXECUTION="autograde"):
+                    try:
+                        nb, _ = runner(nb, resources)
+                    except Exception as exc:        # noqa: BLE001
+                        raise SandboxFailed("stopped" if watchdog.fired else "crashed", exc) from exc
+        except SandboxFailed as failed:
+            entry.update(status="error", error=_error(failed.kind, failed.cause))
             entry["limit"] = limit
             break
         finally:
@@ -215,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", required=True)
     parser.add_argument("--snapshot", type=Path, required=True, help="read-only gradebook copy")
     parser.add_argument("--out", type=Path, required=True, help="where executed notebooks go")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="run kernels with this process's rights, not in the sandbox")
+    parser.add_argument("--slot", type=int, default=0, help="this worker's sandbox user slot")
     args = parser.parse_args(argv)
 
     # Answers go on a private copy of stdout; fd 1 becomes stderr, so nothing a kernel (which
@@ -230,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         if not student:
             continue
         try:
-            run_submission(app, student, args.out)
+            run_submission(app, student, args.out, not args.unsafe, args.slot)
         except Exception:                           # noqa: BLE001 - the parent records it
             traceback.print_exc()
         print(f"done {student}", file=answers)

@@ -387,3 +387,53 @@ def verdict(source: str, entries: list) -> Verdict:
     finally:
         _active = saved
     return Verdict(True, printed.getvalue())
+
+
+# --- the notebook: recording cells in, recordings out ---------------------------------------------
+
+_MARK = "bpkit_record"
+_BEGIN = '__import__("bpkit.grading.record", fromlist=["begin"]).begin()'
+_DUMP = '__import__("bpkit.grading.record", fromlist=["dump"]).dump()'
+
+
+def _is_graded_test(cell) -> bool:
+    md = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(md.get("grade")) and not md.get("solution")
+
+
+def instrument(nb):
+    """Put a recording cell before and after every graded test cell of ``nb`` (an nbformat
+    notebook, changed in place and returned)."""
+    import nbformat
+
+    cells = []
+    for cell in nb.cells:
+        if _is_graded_test(cell):
+            gid = cell.metadata["nbgrader"]["grade_id"]
+            for step, source in (("begin", _BEGIN), ("dump", _DUMP)):
+                new = nbformat.v4.new_code_cell(source, metadata={_MARK: {"step": step, "for": gid}})
+                new.pop("id", None)
+                if step == "begin":
+                    cells.append(new)
+                    cells.append(cell)
+                else:
+                    cells.append(new)
+        else:
+            cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def strip(nb) -> tuple[list, dict]:
+    """Remove the recording cells from an executed notebook: (its other cells, {test grade_id:
+    the outputs of its dump cell}). A recording cell's grade_id is taken from its position
+    after the test cell, not from what the notebook says."""
+    cells, dumps, last_test = [], {}, None
+    for cell in nb.cells:
+        mark = cell.get("metadata", {}).get(_MARK)
+        if mark is None:
+            cells.append(cell)
+            last_test = cell.metadata["nbgrader"]["grade_id"] if _is_graded_test(cell) else None
+        elif isinstance(mark, dict) and mark.get("step") == "dump" and last_test is not None:
+            dumps[last_test] = list(cell.get("outputs", []))
+    return cells, dumps

@@ -273,6 +273,17 @@ def render(data: ClassData, images: dict[str, bytes]) -> str:
         parts.append("<p>No diagnosed mistakes.</p>")
 
     parts.append("<h2 id=\"attention\">Submissions that need a look</h2>")
+    flagged = [[s, nb, f.get("cell", ""), f.get("line") or "", f.get("kind", ""), f.get("code", ""),
+                f.get("why", "")]
+               for s, r in data.students.items() for nb, e in r["notebooks"].items()
+               for f in e.get("flags") or []]
+    parts.append("<h3>Flagged: held for your review</h3><p class=\"note\">Code that patches "
+                 "modules, reaches outside its folder, opens the gradebook, runs programs or uses "
+                 "the network, or a test cell whose recording the grader could not trust. The "
+                 "submission's cells are marked as needing a manual grade: review them in "
+                 "formgrader before releasing grades.</p>")
+    parts.append(_table("flagged", ["student", "notebook", "cell", "line", "what", "code", "why"],
+                        flagged) if flagged else "<p>None.</p>")
     tampered = [[s, nb, ", ".join(f"{cell} ({', '.join(attrs)})" for cell, attrs in cells.items())]
                 for s, r in data.students.items() for nb, e in r["notebooks"].items()
                 for cells in [e.get("tampered") or {}] if cells]
