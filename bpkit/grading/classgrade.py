@@ -310,12 +310,12 @@ def grade_student(app, student: str, executed_dir: Path, fp: str) -> dict:
         nb_entry = notebooks.setdefault(name, {})
         nb_entry["trusted"] = {gid: {"passed": v.passed, "tampered": v.tampered} for gid, v in verdicts.items()}
         nb_entry.setdefault("flags", []).extend(
-            {"cell": f"test_{gid}" if not gid.startswith("test_") else gid, "line": 0, "code": "",
+            {"cell": gid, "line": 0, "code": "",
              "kind": "changed the grader's recording",
              "why": f"the grader could not trust what this test cell recorded: {v.message[:300]}"}
             for gid, v in verdicts.items() if v.tampered)
     for path in sorted(submitted.glob("*.ipynb")):
-        found = _flags(path)
+        found = _flags(path, Path(cd.format_path(cd.release_directory, ".", assignment)) / path.name)
         if found:
             notebooks.setdefault(path.stem, {}).setdefault("flags", []).extend(found)
     held = any(nb.get("flags") for nb in notebooks.values())
@@ -352,17 +352,23 @@ def grade_student(app, student: str, executed_dir: Path, fp: str) -> dict:
     return record
 
 
-def _flags(path: Path) -> list[dict]:
-    """What the static scan (:mod:`.flags`) finds in a handed-in notebook, as record entries."""
+def _flags(path: Path, release: Path) -> list[dict]:
+    """What the static scan (:mod:`.flags`) finds in a handed-in notebook, as record entries.
+    Only the release's own test cells are skipped (nbgrader restores those), whatever the
+    hand-in's metadata claims."""
     import nbformat
     from bpkit.grading import flags
 
     try:
         nb = nbformat.read(path, as_version=4)
+        released = nbformat.read(release, as_version=4) if release.exists() else None
     except Exception:                               # noqa: BLE001 - not a notebook: nothing ran
         return []
+    tests = None if released is None else {
+        _md(c)["grade_id"] for c in released.cells
+        if _md(c).get("grade") and not _md(c).get("solution") and c.cell_type == "code"}
     return [{"cell": f.cell, "line": f.line, "code": f.code, "kind": f.kind, "why": f.why}
-            for f in flags.scan_notebook(nb)]
+            for f in flags.scan_notebook(nb, test_cells=tests)]
 
 
 def _hold(app, student: str) -> None:
