@@ -32,7 +32,7 @@ TIMEOUT = 5     # the per-cell limit in both copies: the looping student costs t
 
 def _grade(root: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "bpkit.grading.classgrade", ASSIGNMENT,
-                             f"--root={root}", *args], cwd=root, env=sc.nbgrader_env(root),
+                             f"--root={root}", *args, *sc.sandbox_args()], cwd=root, env=sc.nbgrader_env(root),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

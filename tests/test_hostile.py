@@ -169,7 +169,7 @@ def hostile(tmp_path_factory):
     env = {**sc.nbgrader_env(root), "HOME": str(base / "home")}
     (base / "home").mkdir()
     (base / "home" / "secret.txt").write_text("the instructor's")
-    first_run = _grade(root, env, "--student=correct-*")
+    first_run = _grade(root, env, "--student=correct-001")
     assert first_run.returncode == 0, first_run.stdout[-3000:]
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "bpkit") as gb:
@@ -273,17 +273,17 @@ def test_what_happened_to_the_damaging_ones(hostile):
     assert "Flagged and held for your review" in summary, summary[-2000:]
 
 
-def test_without_a_sandbox_grading_refuses_unless_unsafe(tmp_path):
-    """No bubblewrap: `course.py grade` says why and grades nothing; --unsafe grades."""
-    root = sc.make_course(tmp_path / "course", [ASSIGNMENT])
-    import students_stage1 as s
-    sc.hand_in(root, ASSIGNMENT, NOTEBOOK, "someone", sc.Submission(dict(s.CORRECT), set()))
-    env = {**sc.nbgrader_env(root), "BPKIT_BWRAP": str(tmp_path / "no-bwrap-here")}
-    refused = _grade(root, env)
+def test_without_a_sandbox_grading_refuses_unless_unsafe(hostile):
+    """No bubblewrap: `course.py grade` says why and grades nothing; --unsafe grades (with the
+    instructor's rights, the same scores for an honest hand-in). Runs last: it regrades one."""
+    root = hostile["root"]
+    env = {**sc.nbgrader_env(root), "BPKIT_BWRAP": str(root / "no-bwrap-here")}
+    before = gradebook(root)
+    refused = _grade(root, env, "--student=correct-001", "--force")
     assert refused.returncode == 1
     assert "no sandbox can be made here (install bubblewrap" in refused.stdout, refused.stdout
     assert "--unsafe" in refused.stdout, refused.stdout
-    assert not (root / "gradebook.db").exists() or "someone" not in gradebook(root)
-    unsafe = _grade(root, env, "--unsafe")
+    assert gradebook(root) == before
+    unsafe = _grade(root, env, "--student=correct-001", "--force", "--unsafe")
     assert unsafe.returncode == 0, unsafe.stdout[-3000:]
-    assert gradebook(root)["someone"]["score"] > 0
+    assert gradebook(root)["correct-001"] == before["correct-001"]

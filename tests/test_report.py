@@ -88,7 +88,7 @@ def report(tmp_path_factory) -> Report:
         sc.hand_in(root, ASSIGNMENT, NOTEBOOK, name, sub)
     env = sc.nbgrader_env(root)
     graded = subprocess.run([sys.executable, "-m", "bpkit.grading.classgrade", ASSIGNMENT,
-                             f"--root={root}", "--jobs=2"], cwd=root, env=env,
+                             f"--root={root}", "--jobs=2", *sc.sandbox_args()], cwd=root, env=env,
                             capture_output=True, text=True, timeout=900)
     assert graded.returncode == 1, graded.stdout + graded.stderr        # crash and garbage
     made = subprocess.run([sys.executable, "-m", "bpkit.grading.report", ASSIGNMENT, f"--root={root}"],

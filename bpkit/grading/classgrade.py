@@ -96,10 +96,12 @@ class ReplayExecute(Execute):
             md = cell.metadata.get("nbgrader", {})
             if md.get("grade") and not md.get("solution"):
                 verdicts[md["grade_id"]] = judged = _trusted_verdict(cell, dumps.get(md["grade_id"]))
-                if not judged.passed and not _has_error(cell):
-                    # The kernel says it passed, the grader's own check says not: something in
-                    # the notebook changed how its checks judge. Zero, and held for review.
-                    judged.tampered = True
+                # A recording that is missing or unusable where the cell failed anyway is
+                # explained by the failure (a name never defined, a cell stopped at the limit).
+                # But where the kernel says the cell passed and the grader's own check says
+                # not, something in the notebook changed how its checks judge: zero, and held.
+                judged.tampered = not judged.passed and not _has_error(cell)
+                if judged.tampered:
                     cell.outputs = [*cell.outputs, _error_output(judged.message)]
         self.verdicts[(student, name)] = verdicts
         return nb, resources
