@@ -703,6 +703,8 @@ def summary(graded: dict[str, dict], progress: Progress, skipped: list[str]) -> 
     for s in failed:
         reasons.setdefault(graded[s]["status"], []).append(s)
     why = "; ".join(f"{k}: {', '.join(v[:5])}{' …' if len(v) > 5 else ''}" for k, v in reasons.items())
+    if failed and graded[failed[0]].get("error"):    # the first one's reason, in a line
+        why += f" — {failed[0]}: {graded[failed[0]]['error'].strip().splitlines()[-1][:200]}"
     return (f"Done in {_clock(time.perf_counter() - progress.start)}: {len(ok)} graded, "
             f"{len(failed)} failed to run{f' ({why})' if why else ''}, {len(late)} timed out"
             + (f" (a cell stopped after {timeout} s, the rest graded)" if late else "")

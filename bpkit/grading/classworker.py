@@ -189,7 +189,15 @@ def _execute_sandboxed(nb, name: str, scratch: Path, converter, limit: float, sl
         "notebook": name, "execute_config": execute_config(converter),
         "max_cell_output_bytes": MAX_CELL_OUTPUT}), encoding="utf-8")
     try:
-        result = sandbox.run([sys.executable, "-m", "bpkit.grading.sandboxrun"], inbox, limits, slot)
+        # A Python built with shared libraries outside the system's paths needs its
+        # LD_LIBRARY_PATH inside too (the sandbox's environment is otherwise fixed).
+        keep = {k: os.environ[k] for k in ("LD_LIBRARY_PATH",) if os.environ.get(k)}
+        # The interpreter by its resolved folder: a .venv that is a symlink is bound by its target.
+        python = os.path.join(os.path.realpath(os.path.dirname(sys.executable)),
+                              os.path.basename(sys.executable))
+        prefixes = [*sandbox._default_prefixes(), os.path.dirname(os.path.dirname(python))]
+        result = sandbox.run([python, "-m", "bpkit.grading.sandboxrun"], inbox, limits, slot, env=keep,
+                             python_prefixes=list(dict.fromkeys(prefixes)))
     finally:
         shutil.rmtree(inbox, ignore_errors=True)
     if result.killed == "wall":

@@ -407,12 +407,12 @@ def instrument(nb):
     import nbformat
 
     cells = []
-    for cell in nb.cells:
+    for k, cell in enumerate(nb.cells):
         if _is_graded_test(cell):
             gid = cell.metadata["nbgrader"]["grade_id"]
             for step, source in (("begin", _BEGIN), ("dump", _DUMP)):
                 new = nbformat.v4.new_code_cell(source, metadata={_MARK: {"step": step, "for": gid}})
-                new.pop("id", None)
+                new["id"] = f"bpkit-record-{step}-{k}"
                 if step == "begin":
                     cells.append(new)
                     cells.append(cell)

@@ -138,7 +138,10 @@ def _package_dir() -> Path:
 
 
 def _default_prefixes() -> list[str]:
-    return list(dict.fromkeys([sys.prefix, sys.base_prefix]))
+    """This interpreter's environment and installation, as named and as resolved (a venv
+    reached through a symlink, e.g. a course's .venv linked to a shared one)."""
+    return list(dict.fromkeys(p for prefix in (sys.prefix, sys.base_prefix)
+                              for p in (prefix, os.path.realpath(prefix))))
 
 
 # --- the seccomp filter: no new user namespaces ---------------------------------------------------
