@@ -13,14 +13,7 @@
    (784-30-10 sigmoid, quadratic cost, mini-batches of 10, lr 3.0, float64) on random data
    of MNIST's shape (20,000 samples): his network.py's ``update_mini_batch`` (backprop one
    example at a time, gradients summed over the batch) and a plain hand-written NumPy loop
-   that takes each batch as one matrix. Reports seconds per epoch. fit's time is a whole
-   call with its defaults: checking and transposing the data, and recording the loss on
-   all 20,000 samples before training and after each epoch (4 records for 3 epochs; the
-   loops record nothing; fit computes epoch k's during epoch k + 1 from the samples that
-   epoch gathers, and the last one in blocks that a few threads share; its steps run
-   BLAS on one thread). The contenders
-   run in interleaved rounds, best of three each, so that other work on a shared machine
-   slows them alike rather than whichever ran during a busy spell.
+   that takes each batch as one matrix. Reports seconds per epoch (best of a few).
 
 No downloads: the data are random arrays of the right shapes. Times depend on the machine
 (and on what else runs on it); the ratios are what to read.
@@ -228,16 +221,10 @@ def part_fit(m=20_000, epochs=3, repeat=3):
             d1 = W2.T @ a2
             _ = a2 @ a1.T, d1 @ x.T
 
-    # Interleaved rounds, best of each: on a machine shared with other work, a busy spell
-    # then slows every contender alike instead of whichever happened to run during it.
-    times = {"nielsen": [], "plain": [], "fit": [], "matmuls": []}
-    for _ in range(repeat):
-        times["nielsen"].append(with_nielsen())                   # data layout not timed
-        times["plain"].append(best_of(with_plain, 1))
-        times["fit"].append(best_of(with_fit, 1))
-        times["matmuls"].append(best_of(matmuls_only, 1))
-    t_nielsen, t_plain, t_fit = (min(times[k]) / epochs for k in ("nielsen", "plain", "fit"))
-    t_mat = min(times["matmuls"])
+    t_nielsen = min(with_nielsen() for _ in range(repeat)) / epochs   # data layout not timed
+    t_plain = best_of(with_plain, repeat) / epochs
+    t_fit = best_of(with_fit, repeat) / epochs
+    t_mat = best_of(matmuls_only, repeat)
     print(f"   Nielsen network.py-style per-example loop {t_nielsen:7.3f} s/epoch")
     print(f"   plain NumPy loop, one matrix per batch    {t_plain:7.3f} s/epoch")
     print(f"   bp.Network.fit (with its {epochs + 1} loss records) {t_fit:7.3f} s/epoch")

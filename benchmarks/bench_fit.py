@@ -2,10 +2,8 @@
 
 Reports mini-batch steps per second for a tiny network (XOR: where Python overhead is
 everything) and a digits-sized one, and compares with the same training done through the
-public, input-checking API (backward + step per batch) — what fit saves by checking its
-inputs once at the boundary and, for bpkit's own activations and costs, running backward
-and step as one fused kernel (network.py's _FusedSGD). Both sides compute the loss on the
-whole training set after every epoch.
+public, input-checking API (backward + step per batch) — the cost fit avoids by checking
+its inputs once at the boundary.
 """
 import time
 

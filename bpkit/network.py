@@ -11,29 +11,21 @@ a^0 = X, g.dW[0] is ∂C/∂W^1.
 Every public method checks its inputs — and the network's own lists, which anyone may
 have changed — then runs its body. Inside, the bodies call each other and the equations
 without checking again: ``bp2.__wrapped__`` is bp2's formula without its input check (see
-``_checks.checked``). So ``fit`` checks once and then trains with the code shown here —
-for bpkit's own activations and costs in a fused form, ``_FusedSGD``: the same equations
-with fewer NumPy calls, checked equal to backward-then-step by tests/test_network.py.
+``_checks.checked``). So ``fit`` checks once and then runs exactly the code shown here.
 """
 from __future__ import annotations
 
-import contextlib
-import itertools
 import math
 import numbers
-import os
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.linalg.blas import dgemm as _dgemm
-from scipy.special import expit
-from threadpoolctl import ThreadpoolController
 
 from . import _checks
 from .activations import ACTIVATIONS, Activation, get_activation
 from .equations import bp2, bp3, bp4, weighted_input
-from .losses import CrossEntropy, MSE, check_targets, get_loss
+from .losses import check_targets, get_loss
 
 # Refuse networks whose parameters alone would fill this many float64s (800 MB): sizes
 # such as [10**6, 10**6] are a typo, and NumPy's MemoryError would not say which number.
@@ -329,13 +321,6 @@ class Network:
         first epoch and after each one: epochs + 1 values, loss[0] being the initial cost.
         progress=True shows a progress bar; turn it off in scripts and graded notebooks.
         Returns the History.
-
-        Mini-batch steps run BLAS on one thread (faster for small products, and far faster
-        on a busy machine). On a large set, the loss after epoch k is computed during epoch
-        k + 1, from the samples that epoch gathers anyway, and the last one (and a
-        validation set's) in blocks shared among a few threads: the same values, to
-        rounding; a loss that is not finite still stops fit with the parameters it was
-        computed for.
         """
         _, X, Y = _check_XY(self, X, Y)
         m = X.shape[1]
@@ -355,39 +340,21 @@ class Network:
         evaluate = [(X, Y, history.loss, history.accuracy)]
         if validation is not None:
             evaluate.append((Xv, Yv, history.val_loss, history.val_accuracy))
-        # The labels of one-hot targets, found once: accuracy compares argmax(a^L) with them.
-        labels = [np.argmax(Ye, axis=0) if classify and Ye.shape[0] > 1 else None
-                  for _, Ye, _, _ in evaluate]
+        # Checked once above; from here on the methods' own bodies run, unchecked.
+        forward = type(self).forward.__wrapped__
+        # Samples as rows, once per fit: a shuffled mini-batch is then a gather of whole
+        # rows, and its transpose the (n_0, B) column batch, contiguous for BLAS.
+        XT, YT = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
 
-        def measure(along=None) -> list:
-            """(loss, accuracy) on each evaluated set, for the parameters in net.weights —
-            on the training set, a^L computed along the next epoch if given."""
-            values = []
-            for (Xe, Ye, _, _), label in zip(evaluate, labels):
-                out = trainer.output(Xe) if along is None or Xe is not X else along
-                accuracy = None
+        def record(epoch: int) -> None:
+            for Xe, Ye, losses, accs in evaluate:
+                out = forward(self, Xe).output
+                losses.append(self.cost.value(out, Ye))
                 if classify:
-                    accuracy = (_accuracy(out, Ye) if label is None
-                                else float(np.mean(np.argmax(out, axis=0) == label)))
-                values.append((self.cost.value(out, Ye), accuracy))
-            return values
-
-        def record(epoch: int, values: list) -> None:
-            for (_, _, losses, accs), (loss, accuracy) in zip(evaluate, values):
-                losses.append(loss)
-                if classify:
-                    accs.append(accuracy)
+                    accs.append(_accuracy(out, Ye))
             if not math.isfinite(history.loss[-1]):
-                trainer.discard()    # back to the parameters of that epoch, kept in net.weights
                 raise _diverged(history.loss[-1], epoch, lr, X, Y)
-            if progress and epoch:
-                epoch_range.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
 
-        small_steps = batch_size * sum(W.size for W in self.weights) <= _SMALL_STEP
-        trainer = (_FusedSGD if _FusedSGD.handles(self) else _ReadableSGD)(self, X, Y, batch_size)
-        # On a large set, epoch k's loss is computed during epoch k + 1, from the samples it
-        # gathers anyway (see _FusedSGD.epoch): one pass over X per epoch instead of two.
-        along = trainer.can_record_along(m)
         rng = np.random.default_rng(seed)
         epoch_range = range(1, epochs + 1)
         if progress:
@@ -395,57 +362,18 @@ class Network:
             epoch_range = tqdm(epoch_range, desc="training", unit="epoch")
         # A too-large lr overflows somewhere mid-epoch; NumPy's warnings would not say why,
         # so they are silenced for the loop (entered once: it is not free) and one clear
-        # error is raised instead. Mini-batch steps run BLAS on one thread (_one_blas_thread).
-        try:
-            with (np.errstate(over="ignore", invalid="ignore"),
-                  _one_blas_thread() if small_steps else contextlib.nullcontext()):
-                for epoch in itertools.chain([0], epoch_range):
-                    if epoch:
-                        out = trainer.epoch(rng.permutation(m), lr, record_along=along)
-                        if along:
-                            record(epoch - 1, measure(out))
-                    trainer.write_back()             # net.weights: this epoch's parameters
-                    if not along or epoch == epochs:
-                        record(epoch, measure())
-        finally:
-            trainer.close()              # evaluation threads stopped, then
-            trainer.write_back()         # the parameters, also when interrupted mid-epoch
+        # error is raised instead.
+        with np.errstate(over="ignore", invalid="ignore"):
+            record(0)
+            for epoch in epoch_range:
+                order = rng.permutation(m)
+                for start in range(0, m, batch_size):
+                    batch = order[start:start + batch_size]
+                    _sgd_step(self, XT.take(batch, axis=0).T, YT.take(batch, axis=0).T, lr)
+                record(epoch)
+                if progress:
+                    epoch_range.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
         return history
-
-
-class _ReadableSGD:
-    """fit's epoch as the readable composition: one ``_sgd_step`` (backward's code, then
-    the step) per shuffled mini-batch. Used for activations or costs that are not
-    bpkit's own, which _FusedSGD does not know."""
-
-    def __init__(self, net: Network, X: np.ndarray, Y: np.ndarray, batch_size: int):
-        self.net, self.batch_size = net, batch_size
-        # Samples as rows, once per fit: a shuffled mini-batch is then a gather of whole
-        # rows, and its transpose the (n_0, B) column batch, contiguous for BLAS.
-        self.XT, self.YT = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
-
-    def epoch(self, order: np.ndarray, lr: float, record_along: bool = False) -> None:
-        net, XT, YT, B = self.net, self.XT, self.YT, self.batch_size
-        for start in range(0, len(order), B):
-            batch = order[start:start + B]
-            _sgd_step(net, XT.take(batch, axis=0).T, YT.take(batch, axis=0).T, lr)
-
-    def output(self, X: np.ndarray) -> np.ndarray:
-        """a^L for X: forward's own body (checked once, by fit)."""
-        return Network.forward.__wrapped__(self.net, X).output
-
-    def can_record_along(self, m: int) -> bool:
-        """No: _sgd_step moves net.weights themselves."""
-        return False
-
-    def write_back(self) -> None:
-        """Nothing to do: _sgd_step updates net.weights and net.biases themselves."""
-
-    def discard(self) -> None:
-        """Nothing to do (see write_back)."""
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 def _sgd_step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float) -> None:
@@ -483,288 +411,6 @@ def _descend(W: np.ndarray, lr: float, delta: np.ndarray, a_prev: np.ndarray) ->
     a, trans_a = (a_prev, 0) if a_prev.flags.f_contiguous else (a_prev.T, 1)
     d, trans_d = (delta.T, 0) if delta.flags.c_contiguous else (delta, 1)
     _dgemm(-lr, a, d, beta=1.0, c=W.T, overwrite_c=True, trans_a=trans_a, trans_b=trans_d)
-
-
-# --------------------------------------------------------------------------- fit's fused loop
-# σ applied in place, and g ← g ⊙ σ′(z) from a = σ(z), for bpkit's own activations: each
-# σ′ is a function of the output a, so the backward pass needs no z. Sigmoid: σ′ = a(1 − a);
-# tanh: 1 − a²; relu: 1 where a > 0 (exactly where z > 0); identity: 1, nothing to do.
-def _sigmoid_in_place(v):
-    expit(v, out=v)
-
-
-def _tanh_in_place(v):
-    np.tanh(v, out=v)
-
-
-def _relu_in_place(v):
-    np.maximum(v, 0.0, out=v)
-
-
-def _times_sigmoid_prime(g, a):
-    s = 1.0 - a
-    s *= a
-    g *= s
-
-
-def _times_tanh_prime(g, a):
-    s = a * a
-    np.subtract(1.0, s, out=s)
-    g *= s
-
-
-def _times_relu_prime(g, a):
-    g *= a > 0.0
-
-
-_IN_PLACE = {"sigmoid": (_sigmoid_in_place, _times_sigmoid_prime),
-             "tanh": (_tanh_in_place, _times_tanh_prime),
-             "relu": (_relu_in_place, _times_relu_prime),
-             "identity": (None, None)}
-
-
-class _FusedSGD:
-    """fit's epoch for bpkit's own activations and costs: backward then step, fused.
-
-    The same arithmetic as ``net.step(net.backward(X, Y), lr)`` per mini-batch — every δ^l
-    from BP1 and BP2 before W^l moves — arranged so that Python makes as few NumPy calls
-    as possible (a 784-30-10 step with batches of 10 is ~30 µs of BLAS, and each NumPy
-    call costs ~0.5 µs more):
-
-    * each layer's parameters are one matrix [W^l | b^l] and each activation carries a
-      row of ones, [a^(l−1); 1]: z^l = [W^l | b^l] [a^(l−1); 1] is one product, and
-      BP3 and BP4 with the step, [W^l | b^l] ← [W^l | b^l] − lr δ^l [a^(l−1); 1]ᵀ, one
-      in-place BLAS call (dgemm, as in ``_descend``);
-    * σ′ comes from the kept a^l (see _IN_PLACE), activations are applied in place in
-      preallocated buffers, and the 1/m every δ carries is left in the step's factor
-      (lr/m instead of lr);
-    * the shuffled samples are gathered a few batches at a time — and, on a large set,
-      each gathered block also goes through the forward pass of the parameters the epoch
-      started from: the previous epoch's loss without a pass over X of its own (epoch).
-
-    The parameters live in these matrices during fit; ``write_back`` copies them into
-    net.weights and net.biases, in place, after each epoch and at the end (also when
-    interrupted). Rounding differs from the readable loop in the last bits (sums taken in
-    another order; σ′ = a(1 − a) is 0 where a sigmoid saturates to 1.0, |z| > 37, where
-    σ(z)σ(−z) keeps a value below 1e-16): tests/test_network.py checks fit against that
-    loop to 1e-12 for every activation and both costs.
-    """
-
-    @staticmethod
-    def handles(net: Network) -> bool:
-        """Whether every activation and the cost are bpkit's own (not subclasses)."""
-        return (all(ACTIVATIONS.get(get_activation(a).name) is get_activation(a)
-                    for a in net.activations)
-                and type(net.cost) in (MSE, CrossEntropy))
-
-    def __init__(self, net: Network, X: np.ndarray, Y: np.ndarray, batch_size: int):
-        for l, p in enumerate(net.weights + net.biases):
-            if not p.flags.writeable:
-                L = len(net.weights)
-                name = f"{'W' if l < L else 'b'}^{l % L + 1}"
-                raise ValueError(f"fit updates {name} in place, but it is read-only "
-                                 f"(assign a writable copy: {name[0]}.copy()).")
-        self.net, self.batch_size = net, batch_size
-        self.params = []                             # [W^l | b^l], C-ordered: its
-        for W, b in zip(net.weights, net.biases):    # transpose is dgemm's in-place C
-            P = np.empty((W.shape[0], W.shape[1] + 1))
-            P[:, :-1], P[:, -1:] = W, b
-            self.params.append(P)
-        self.macs = sum(W.size for W in net.weights)   # multiply-adds per sample
-        self.width = max(64, _BLOCK // self.macs)       # columns per block (see output)
-        self.pool = None
-        n0, m = X.shape
-        self.XT1 = np.empty((m, n0 + 1))             # samples as rows, each ending in a 1
-        self.XT1[:, :n0] = X.T
-        self.XT1[:, n0] = 1.0
-        self.YT = np.ascontiguousarray(Y.T)
-        acts = [_IN_PLACE[get_activation(a).name] for a in net.activations]
-        self.sigma = [f for f, _ in acts]
-        self.sigma_prime = [p for _, p in acts]
-        # BP1: the quadratic cost's δ^L = (a − y) ⊙ σ′ (÷ m); cross-entropy's, with its
-        # sigmoid output, (a − y) (÷ m): the sigmoid's σ′ cancels.
-        self.output_prime = self.sigma_prime[-1] if type(net.cost) is MSE else None
-        self.plans = {}
-        # Gather about 1 MB of shuffled rows at a time, a whole number of batches.
-        self.chunk = batch_size * max(1, (2**17 // (n0 + 1)) // batch_size)
-
-    def _plan(self, B: int):
-        """The buffers for batches of B samples, and the per-layer work that uses them.
-
-        [a^l; 1] (n_l + 1, B) has its row of ones set once (the output layer has none).
-        Forward, layers 2 … L: ([W | b], [a^(l−1); 1], a^l, σ_l in place). Backward,
-        layers L … 2: ((W^l)ᵀ for BP2, [W^l | b^l]ᵀ for dgemm, a^(l−1), [a^(l−1); 1]ᵀ,
-        σ′_(l−1)). Layer 1's input, the batch itself, changes with every step.
-        """
-        L, params = len(self.params), self.params
-        full, act = [], []
-        for l, P in enumerate(params):
-            n = P.shape[0]
-            buffer = np.empty((n + (l < L - 1), B))
-            buffer[n:] = 1.0
-            full.append(buffer)
-            act.append(buffer[:n])
-        forward = [(params[l], full[l - 1], act[l], self.sigma[l]) for l in range(1, L)]
-        backward = [(params[l][:, :-1].T, params[l].T, act[l - 1], full[l - 1].T,
-                     self.sigma_prime[l - 1]) for l in range(L - 1, 0, -1)]
-        plan = self.plans[B] = (act[0], forward, act[-1], backward)
-        return plan
-
-    def epoch(self, order: np.ndarray, lr: float, record_along: bool = False):
-        """One epoch: a step for each batch of ``batch_size`` samples taken in ``order``.
-
-        record_along: also a^L of every sample for the parameters the epoch starts from
-        (those in net.weights after write_back), computed from each gathered block of
-        samples before it trains — one pass over X instead of two. Returns that a^L,
-        (n_L, m) in the samples' own order, or None."""
-        XT1, YT, B, chunk = self.XT1, self.YT, self.batch_size, self.chunk
-        P1, P1T, sigma1, output_prime = self.params[0], self.params[0].T, self.sigma[0], self.output_prime
-        plans, matmul, subtract, dgemm = self.plans, np.matmul, np.subtract, _dgemm
-        if record_along:                              # the starting parameters, as rows
-            start = [(P.T.copy(), sigma) for P, sigma in zip(self.params, self.sigma)]
-            along = np.empty((len(order), self.params[-1].shape[0]))
-        for c in range(0, len(order), chunk):
-            rows = order[c:c + chunk]
-            Xc, Yc = XT1.take(rows, axis=0), YT.take(rows, axis=0)
-            if record_along:                          # z = [a; 1]ᵀ [W | b]ᵀ, row by row
-                a = Xc
-                for l, (PT, sigma) in enumerate(start):
-                    if l:
-                        a = matmul(a, PT[:-1])
-                        a += PT[-1]
-                    else:
-                        a = matmul(a, PT)
-                    if sigma is not None:
-                        sigma(a)
-                along[rows] = a
-            for s in range(0, len(rows), B):
-                x, y = Xc[s:s + B].T, Yc[s:s + B].T   # (n_0 + 1, m), (n_L, m): column-major
-                m = x.shape[1]
-                a1, forward, out, backward = plans.get(m) or self._plan(m)
-                # Forward: z^l = [W^l | b^l] [a^(l−1); 1], a^l = σ_l(z^l), in the buffers.
-                matmul(P1, x, out=a1)
-                if sigma1 is not None:
-                    sigma1(a1)
-                for P, a_prev, a, sigma in forward:
-                    matmul(P, a_prev, out=a)
-                    if sigma is not None:
-                        sigma(a)
-                delta = subtract(out, y)                  # BP1, times m (see above)
-                if output_prime is not None:
-                    output_prime(delta, out)
-                scale = -lr / m
-                # Layers L … 2: δ^(l−1) from W^l (BP2) before W^l moves (BP3, BP4, step:
-                # [W|b]ᵀ ← [W|b]ᵀ − (lr/m) [a^(l−1); 1] (m δ^l)ᵀ, one dgemm in place).
-                for WT, PT, a_prev, a_prevT, prime in backward:
-                    below = matmul(WT, delta)
-                    if prime is not None:
-                        prime(below, a_prev)
-                    dgemm(scale, a_prevT, delta.T, 1.0, PT, 1, 0, True)
-                    delta = below
-                dgemm(scale, x, delta.T, 1.0, P1T, 0, 0, True)
-        return along.T if record_along else None
-
-    def output(self, X: np.ndarray) -> np.ndarray:
-        """a^L for X, after write_back: forward's arithmetic (z = W a + b, then σ) done in
-        place, with fewer large temporaries — for a small X, the very operations of
-        net.loss's forward pass, so the same numbers to the bit.
-
-        A large X goes by blocks of ``self.width`` columns (~2^24 multiply-adds each) that
-        a few threads share, each taking the next block as it finishes one, with BLAS on
-        one thread: a core that another process holds then slows one thread, not the whole
-        pass, as it does OpenBLAS's own threads, which wait for each other (784-30-10 on
-        20,000 samples, 2 CPUs, one other busy process: 40 ms with OpenBLAS's two threads,
-        31 ms on one thread, 21 ms in blocks). A column's a^L is the same sums either way;
-        with OpenBLAS the same to the bit."""
-        m, width = X.shape[1], self.width
-        if m < 2 * width or _CPUS < 2:
-            return self._forward_in_place(X)
-        out = np.empty((self.params[-1].shape[0], m))
-
-        def block(start: int) -> None:
-            with np.errstate(over="ignore", invalid="ignore"):   # per thread, as in fit
-                out[:, start:start + width] = self._forward_in_place(X[:, start:start + width])
-
-        with _one_blas_thread():
-            try:
-                for _ in self._pool().map(block, range(0, m, width)):
-                    pass
-            except RuntimeError as err:               # no thread to be had (a process limit)
-                if "thread" not in str(err):
-                    raise
-                return self._forward_in_place(X)
-        return out
-
-    def can_record_along(self, m: int) -> bool:
-        """Whether epoch k's loss is computed along epoch k + 1 (see epoch): for a large
-        set (a pass of ≥ 2^25 multiply-adds). A small one keeps net.loss's exact pass."""
-        return m >= 2 * self.width
-
-    def _pool(self):
-        if self.pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-            self.pool = ThreadPoolExecutor(min(_CPUS, 4), thread_name_prefix="bpkit-fit")
-        return self.pool
-
-    def _forward_in_place(self, X: np.ndarray) -> np.ndarray:
-        a = X
-        for W, b, sigma in zip(self.net.weights, self.net.biases, self.sigma):
-            a = W @ a
-            a += b
-            if sigma is not None:
-                sigma(a)
-        return a
-
-    def close(self) -> None:
-        """Stop the evaluation threads, if any were started."""
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
-
-    def write_back(self) -> None:
-        """net.weights[l−1] ← W^l and net.biases[l−1] ← b^l, in place."""
-        for W, b, P in zip(self.net.weights, self.net.biases, self.params):
-            W[...] = P[:, :-1]
-            b[...] = P[:, -1:]
-
-    def discard(self) -> None:
-        """The other way: [W^l | b^l] ← net.weights and net.biases (the steps since the
-        last write_back are dropped)."""
-        for W, b, P in zip(self.net.weights, self.net.biases, self.params):
-            P[:, :-1], P[:, -1:] = W, b
-
-
-# Mini-batch steps whose products take at most this many multiply-adds run BLAS on one
-# thread: OpenBLAS splits a product among threads that wait for one another, which costs
-# more than it saves on small products, and far more when another process holds a core.
-_SMALL_STEP = 2**22
-# fit evaluates its loss in blocks of about this many multiply-adds.
-_BLOCK = 2**24
-_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-_BLAS = {"controller": None, "users": 0, "limiter": None, "lock": threading.Lock()}
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """A context in which BLAS runs on one thread (through threadpoolctl).
-
-    Nested or concurrent uses (a fit inside another thread's fit) share one limit, set by
-    the first to enter and lifted by the last to leave."""
-    state = _BLAS
-    with state["lock"]:
-        if state["controller"] is None:
-            state["controller"] = ThreadpoolController()   # finds the BLAS libraries: ~3 ms
-        if state["users"] == 0:
-            state["limiter"] = state["controller"].limit(limits=1, user_api="blas")
-        state["users"] += 1
-    try:
-        yield
-    finally:
-        with state["lock"]:
-            state["users"] -= 1
-            if state["users"] == 0 and state["limiter"] is not None:
-                state["limiter"].restore_original_limits()
-                state["limiter"] = None
 
 
 def _diverged(loss: float, epoch: int, lr: float, X: np.ndarray, Y: np.ndarray) -> Exception:
