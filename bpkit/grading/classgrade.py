@@ -44,6 +44,7 @@ from pathlib import Path
 
 from nbgrader.preprocessors import Execute
 
+from bpkit.coursework import _is_test
 from bpkit.grading import record
 
 __all__ = ["ReplayExecute", "grade_class", "record_path", "read_records", "main"]
@@ -93,8 +94,8 @@ class ReplayExecute(Execute):
             if cell.cell_type != "code":
                 continue
             cell.outputs, cell.execution_count = done.outputs, done.execution_count
-            md = cell.metadata.get("nbgrader", {})
-            if md.get("grade") and not md.get("solution"):
+            if _is_test(cell):
+                md = cell.metadata["nbgrader"]
                 verdicts[md["grade_id"]] = judged = _trusted_verdict(cell, dumps.get(md["grade_id"]))
                 # A recording that is missing or unusable where the cell failed anyway is
                 # explained by the failure (a name never defined, a cell stopped at the limit).
@@ -108,16 +109,15 @@ class ReplayExecute(Execute):
 
 
 def _trusted_verdict(cell, outputs) -> "record.Verdict":
-    """The verdict of a graded test cell from its recording, judged in this process."""
+    """The verdict of a graded test cell from its recording, judged in this process (whether
+    a failure counts as tampering, the caller decides: see ReplayExecute.preprocess)."""
     if outputs is None:
         return record.Verdict(False, "The grader found no recording of this cell's checks "
-                              "(the kernel stopped before it, or the notebook was changed).",
-                              tampered=False)
+                              "(the kernel stopped before it, or the notebook was changed).")
     try:
         entries = record.parse_record(outputs)
     except record.RecordError as err:
-        return record.Verdict(False, f"The grader could not read this cell's recording ({err}).",
-                              tampered=True)
+        return record.Verdict(False, f"The grader could not read this cell's recording ({err}).")
     return record.verdict(cell.source, entries)
 
 
@@ -190,7 +190,7 @@ def _kind(diagnosis: str, enames: list[str], in_answer: bool) -> str:
 def _cells(nb, timeout) -> tuple[dict, list[str], list[str]]:
     """From an autograded notebook: test grade_id -> {exercise, kind, diagnosis, message} for
     each failing test cell, the cells stopped at the time limit, the written answers left empty."""
-    from bpkit.coursework import _errors, _is_answer, _is_test, diagnosis
+    from bpkit.coursework import _errors, _is_answer, diagnosis
 
     failing, stopped, empty, answers = {}, [], [], []
     for index, cell in enumerate(nb.cells):
@@ -366,9 +366,7 @@ def _flags(path: Path, release: Path) -> list[dict]:
         released = nbformat.read(release, as_version=4) if release.exists() else None
     except Exception:                               # noqa: BLE001 - not a notebook: nothing ran
         return []
-    tests = None if released is None else {
-        _md(c)["grade_id"] for c in released.cells
-        if _md(c).get("grade") and not _md(c).get("solution") and c.cell_type == "code"}
+    tests = None if released is None else {_md(c)["grade_id"] for c in released.cells if _is_test(c)}
     return [{"cell": f.cell, "line": f.line, "code": f.code, "kind": f.kind, "why": f.why}
             for f in flags.scan_notebook(nb, test_cells=tests)]
 

@@ -192,12 +192,8 @@ def _execute_sandboxed(nb, name: str, scratch: Path, converter, limit: float, sl
         # A Python built with shared libraries outside the system's paths needs its
         # LD_LIBRARY_PATH inside too (the sandbox's environment is otherwise fixed).
         keep = {k: os.environ[k] for k in ("LD_LIBRARY_PATH",) if os.environ.get(k)}
-        # The interpreter by its resolved folder: a .venv that is a symlink is bound by its target.
-        python = os.path.join(os.path.realpath(os.path.dirname(sys.executable)),
-                              os.path.basename(sys.executable))
-        prefixes = [*sandbox._default_prefixes(), os.path.dirname(os.path.dirname(python))]
-        result = sandbox.run([python, "-m", "bpkit.grading.sandboxrun"], inbox, limits, slot, env=keep,
-                             python_prefixes=list(dict.fromkeys(prefixes)))
+        result = sandbox.run([sandbox.python(), "-m", "bpkit.grading.sandboxrun"], inbox, limits,
+                             slot, env=keep)
     finally:
         shutil.rmtree(inbox, ignore_errors=True)
     if result.killed == "wall":

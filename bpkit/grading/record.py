@@ -361,6 +361,8 @@ def verdict(source: str, entries: list) -> Verdict:
     import importlib
     import io
 
+    from . import engine
+
     global _active
     tape = Tape(replaying=True, entries=entries)
     printed = io.StringIO()
@@ -373,7 +375,6 @@ def verdict(source: str, entries: list) -> Verdict:
                 check = getattr(mod, name, None)
                 if check is None or not hasattr(check, "spec"):
                     raise ValueError(f"bpkit.grading.{module} has no check {name}")
-                from . import engine
                 engine.check(check.spec, None, seed)
     except AssertionError as err:
         return Verdict(False, str(err))
@@ -396,19 +397,16 @@ _BEGIN = '__import__("bpkit.grading.record", fromlist=["begin"]).begin()'
 _DUMP = '__import__("bpkit.grading.record", fromlist=["dump"]).dump()'
 
 
-def _is_graded_test(cell) -> bool:
-    md = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(md.get("grade")) and not md.get("solution")
-
-
 def instrument(nb):
     """Put a recording cell before and after every graded test cell of ``nb`` (an nbformat
     notebook, changed in place and returned)."""
     import nbformat
 
+    from bpkit.coursework import _is_test
+
     cells = []
     for k, cell in enumerate(nb.cells):
-        if _is_graded_test(cell):
+        if _is_test(cell):
             gid = cell.metadata["nbgrader"]["grade_id"]
             for step, source in (("begin", _BEGIN), ("dump", _DUMP)):
                 new = nbformat.v4.new_code_cell(source, metadata={_MARK: {"step": step, "for": gid}})
@@ -428,12 +426,14 @@ def strip(nb) -> tuple[list, dict]:
     """Remove the recording cells from an executed notebook: (its other cells, {test grade_id:
     the outputs of its dump cell}). A recording cell's grade_id is taken from its position
     after the test cell, not from what the notebook says."""
+    from bpkit.coursework import _is_test
+
     cells, dumps, last_test = [], {}, None
     for cell in nb.cells:
         mark = cell.get("metadata", {}).get(_MARK)
         if mark is None:
             cells.append(cell)
-            last_test = cell.metadata["nbgrader"]["grade_id"] if _is_graded_test(cell) else None
+            last_test = cell.metadata["nbgrader"]["grade_id"] if _is_test(cell) else None
         elif isinstance(mark, dict) and mark.get("step") == "dump" and last_test is not None:
             dumps[last_test] = list(cell.get("outputs", []))
     return cells, dumps

@@ -137,11 +137,19 @@ def _package_dir() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def python() -> str:
+    """This interpreter as the sandbox runs it: by its folder's resolved path, so a course's
+    .venv that is a symlink to a shared environment is reached through its target."""
+    return os.path.join(os.path.realpath(os.path.dirname(sys.executable)),
+                        os.path.basename(sys.executable))
+
+
 def _default_prefixes() -> list[str]:
-    """This interpreter's environment and installation, as named and as resolved (a venv
-    reached through a symlink, e.g. a course's .venv linked to a shared one)."""
-    return list(dict.fromkeys(p for prefix in (sys.prefix, sys.base_prefix)
-                              for p in (prefix, os.path.realpath(prefix))))
+    """This interpreter's environment and installation, as named and as resolved, and the
+    environment that holds :func:`python`."""
+    return list(dict.fromkeys([*(p for prefix in (sys.prefix, sys.base_prefix)
+                                 for p in (prefix, os.path.realpath(prefix))),
+                               os.path.dirname(os.path.dirname(python()))]))
 
 
 # --- the seccomp filter: no new user namespaces ---------------------------------------------------
