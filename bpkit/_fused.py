@@ -98,12 +98,16 @@ class FusedSGD:
         self.ops = [INPLACE[act] for act in net.activations]
         self.simplified = type(net.cost) is CrossEntropy and net.activations[-1] == "sigmoid"
         self._plans = {}
+        self.unsynced = False
 
     def sync(self) -> None:
-        """Write the trained parameters into the network's own W^l and b^l."""
-        for (W, b), Wb in zip(self.params, self.Wb):
-            W[...] = Wb[:, :-1]
-            b[...] = Wb[:, -1:]
+        """Write the parameters trained since the last sync into the network's own W^l and
+        b^l (nothing if no step was taken since: fit may have put other values there)."""
+        if self.unsynced:
+            for (W, b), Wb in zip(self.params, self.Wb):
+                W[...] = Wb[:, :-1]
+                b[...] = Wb[:, -1:]
+            self.unsynced = False
 
     def plan(self, m: int):
         """Buffers for a batch of m samples and every operand laid out for its call, made
@@ -131,6 +135,7 @@ class FusedSGD:
         return self._plans[m]
 
     def step(self, batch: np.ndarray, lr: float) -> None:
+        self.unsynced = True
         m = len(batch)
         xs, ys, y, layers = self.plan(m)
         self.XT.take(batch, axis=0, out=xs)

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.linalg.blas import dgemm as _dgemm
+from threadpoolctl import threadpool_limits
 
 from . import _checks, _fused
 from .activations import ACTIVATIONS, Activation, get_activation
@@ -33,6 +35,11 @@ from .losses import check_targets, get_loss
 # Refuse networks whose parameters alone would fill this many float64s (800 MB): sizes
 # such as [10**6, 10**6] are a typo, and NumPy's MemoryError would not say which number.
 MAX_PARAMETERS = 10**8
+
+# fit computes a record's first product, W^1 X, on a second thread while the next epoch
+# trains, when it takes more multiply-adds than this: about a millisecond, well above what
+# handing work to a thread costs.
+OVERLAP_ABOVE = 10**7
 
 
 @dataclass(slots=True)   # created twice per training step: slots, not frozen, keep that cheap
@@ -80,6 +87,61 @@ def _accuracy(output: np.ndarray, Y: np.ndarray) -> float:
     if Y.shape[0] == 1:
         return float(np.mean((output > 0.5) == (Y > 0.5)))
     return float(np.mean(np.argmax(output, axis=0) == np.argmax(Y, axis=0)))
+
+
+class _Recorder:
+    """fit's bookkeeping: after each epoch, the cost (and accuracy) of the network on each
+    of ``sets``, (X, Y, losses, accuracies), appended to the History's lists.
+
+    ``record(epoch)`` measures the network as it is now. On a large set that is a forward
+    pass costing a fair part of an epoch, nearly all of it the one product W^1 X. So
+    ``start(epoch)`` copies the parameters and hands that product to a second thread, where
+    it is one BLAS call (the thread needs Python's lock only to begin and end it) and runs
+    while the next epoch trains; ``finish()``, once that epoch is done, completes the record
+    from the copy. Same numbers, an epoch later. A loss that is not finite puts the copied
+    parameters back before ``diverged`` raises: either way fit stops with the parameters of
+    the epoch after which the loss was measured.
+    """
+
+    def __init__(self, net: "Network", sets: list, classify: bool, diverged, overlap: bool):
+        self.net, self.sets, self.classify, self.diverged = net, sets, classify, diverged
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="bpkit-record") if overlap else None
+        self.pending = None                        # (epoch, parameters, future of W^1 X)
+
+    def record(self, epoch: int, params: "Network | None" = None, firsts=None) -> None:
+        net = params or self.net
+        for k, (X, Y, losses, accuracies) in enumerate(self.sets):
+            out = net._output(X, None if firsts is None else firsts[k])
+            losses.append(net.cost.value(out, Y))
+            if self.classify:
+                accuracies.append(_accuracy(out, Y))
+        loss = self.sets[0][2][-1]
+        if not math.isfinite(loss):
+            if params is not None:
+                for p, q in zip(self.net.weights + self.net.biases, params.weights + params.biases):
+                    p[...] = q
+            raise self.diverged(loss, epoch)
+
+    def start(self, epoch: int) -> None:
+        params = Network.__new__(Network)            # a copy, unchecked: it may hold an inf
+        params.weights = [W.copy() for W in self.net.weights]
+        params.biases = [b.copy() for b in self.net.biases]
+        params.activations, params.cost = self.net.activations, self.net.cost
+        self.pending = (epoch, params, self.pool.submit(self._first_products, params.weights[0]))
+
+    def _first_products(self, W1: np.ndarray) -> list:
+        with np.errstate(over="ignore", invalid="ignore"):    # errstate is per thread
+            return [W1 @ X for X, *_ in self.sets]
+
+    def finish(self) -> None:
+        if self.pending:
+            epoch, params, future = self.pending
+            self.pending = None
+            self.record(epoch, params, future.result())
+
+    def close(self) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- the checks
@@ -270,6 +332,14 @@ class Network:
             a.append(get_activation(act).f(zs[-1]))
         return ForwardPass(z=zs, a=a)
 
+    def _output(self, X, first=None) -> np.ndarray:
+        """a^L for X (already checked) by forward's formulas, keeping nothing else;
+        ``first``, if given, is the product W^1 X computed beforehand."""
+        a = X
+        for l, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations)):
+            a = get_activation(act).f((W @ a if l or first is None else first) + b)
+        return a
+
     @_checks.checked(_check_X)
     def predict(self, X) -> np.ndarray:
         """The output a^L (n_L, m) for inputs X (n_0, m)."""
@@ -353,37 +423,40 @@ class Network:
         # bpkit's own activations and costs train fused (no array made per step), anything
         # else by the readable composition; both keep the samples as rows.
         sgd = (_fused.FusedSGD if _fused.supports(self) else _ReadableSGD)(self, X, Y)
-        forward = type(self).forward.__wrapped__
-
-        def record(epoch: int) -> None:
-            for Xe, Ye, losses, accs in evaluate:
-                out = forward(self, Xe).output
-                losses.append(self.cost.value(out, Ye))
-                if classify:
-                    accs.append(_accuracy(out, Ye))
-            if not math.isfinite(history.loss[-1]):
-                raise _diverged(history.loss[-1], epoch, lr, X, Y)
-
+        first_product = self.weights[0].shape[0] * sum(Xe.size for Xe, *_ in evaluate)
+        recorder = _Recorder(self, evaluate, classify,
+                             lambda loss, epoch: _diverged(loss, epoch, lr, X, Y),
+                             overlap=epochs > 0 and first_product > OVERLAP_ABOVE)
         rng = np.random.default_rng(seed)
         if progress:
             from tqdm.auto import tqdm
             bar = tqdm(total=epochs, desc="training", unit="epoch")
+        # BLAS on one thread: a mini-batch's products are too small to share out, and BLAS
+        # threads that spin while they wait for work slow fit down badly as soon as anything
+        # else wants a core — the record's thread, or another program (measured here with
+        # one core kept busy: MNIST-sized 1.4×, the digits 2–8× slower).
+        # A too-large lr overflows somewhere mid-epoch; NumPy's warnings would not say why,
+        # so they are silenced for the loop (entered once: it is not free) and one clear
+        # error is raised instead.
         try:
-            # A too-large lr overflows somewhere mid-epoch; NumPy's warnings would not say
-            # why, so they are silenced for the loop (entered once: it is not free) and one
-            # clear error is raised instead.
-            with np.errstate(over="ignore", invalid="ignore"):
-                record(0)
-                for epoch in range(1, epochs + 1):
-                    order = rng.permutation(m)
-                    for start in range(0, m, batch_size):
-                        sgd.step(order[start:start + batch_size], lr)
-                    sgd.sync()
-                    record(epoch)
-                    if progress:
+            with threadpool_limits(limits=1, user_api="blas"), \
+                    np.errstate(over="ignore", invalid="ignore"):
+                for epoch in range(epochs + 1):
+                    if epoch:
+                        order = rng.permutation(m)
+                        for start in range(0, m, batch_size):
+                            sgd.step(order[start:start + batch_size], lr)
+                        sgd.sync()
+                        recorder.finish()                  # the previous epoch's, if started
+                    if recorder.pool and epoch < epochs:
+                        recorder.start(epoch)              # finished after the next epoch
+                    else:
+                        recorder.record(epoch)
+                    if progress and epoch:
                         bar.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
                         bar.update()
         finally:
+            recorder.close()
             sgd.sync()                  # stopped mid-epoch too: the network has the last step's values
             if progress:
                 bar.close()

@@ -504,6 +504,69 @@ def test_fit_refuses_read_only_parameters_before_training():
     assert all(np.array_equal(p, q) for p, q in zip(before, net.weights))
 
 
+@pytest.fixture
+def overlapped(monkeypatch):
+    """fit with each record's first product on the second thread, whatever the set's size."""
+    monkeypatch.setattr(network_module, "OVERLAP_ABOVE", 0)
+
+
+def test_records_made_during_the_next_epoch_are_those_of_the_epoch_they_follow(overlapped):
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(5, 60)), bp.datasets.one_hot(rng.integers(0, 3, 60), 3)
+    val = rng.normal(size=(5, 20)), bp.datasets.one_hot(rng.integers(0, 3, 20), 3)
+    net = bp.Network([5, 8, 3], activations=["relu", "sigmoid"], loss="cross_entropy", seed=1)
+    twin = bp.Network.from_params(net.weights, net.biases, net.activations, net.cost)
+    history = net.fit(X, Y, epochs=4, lr=0.5, batch_size=6, seed=2, progress=False,
+                      validation=val)
+    expected = _readable_fit(twin, X, Y, 4, 0.5, 6, seed=2, validation=val)
+    assert_same_training(net, twin, history, expected)
+    assert history.accuracy == expected.accuracy and history.val_accuracy == expected.val_accuracy
+    assert len(history.loss) == 5 and history.loss[-1] == net.loss(X, Y)
+
+
+def test_divergence_stops_fit_with_the_parameters_of_the_epoch_it_followed(monkeypatch):
+    """A record made during the next epoch finds the loss not finite an epoch later than
+    one made at once; fit then puts back the parameters of the epoch the loss was measured
+    after: the same error, the same network, either way."""
+    X, Y = bp.datasets.moons(m=40, seed=0)
+    outcomes = []
+    for threshold in (network_module.OVERLAP_ABOVE, 0):
+        monkeypatch.setattr(network_module, "OVERLAP_ABOVE", threshold)
+        net = bp.Network([2, 8, 8, 1], activations="identity", seed=0)
+        with pytest.raises(FloatingPointError, match="the loss became (inf|nan) after") as err:
+            net.fit(1e3 * X, Y, epochs=50, lr=1.0, batch_size=40, seed=0, progress=False)
+        outcomes.append((str(err.value), net.weights + net.biases))
+    (message, params), (message_overlapped, params_overlapped) = outcomes
+    assert message == message_overlapped and "after 50 epochs" not in message
+    for p, q in zip(params, params_overlapped):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_fit_runs_blas_on_one_thread_and_leaves_no_thread_behind(overlapped, monkeypatch):
+    """During fit BLAS runs on one thread (its products are small, and spinning BLAS
+    threads slow everything else); afterwards, even when stopped, BLAS has its threads back
+    and the record's thread is gone."""
+    import threading
+    from threadpoolctl import threadpool_info
+    blas_threads = lambda: [lib["num_threads"] for lib in threadpool_info()  # noqa: E731
+                            if lib["user_api"] == "blas"]
+    X, Y = bp.datasets.moons(m=50, seed=0)
+    before, threads = blas_threads(), threading.active_count()
+    seen, step = [], _fused.FusedSGD.step
+
+    def step_and_look(self, batch, lr):
+        seen.append(blas_threads())
+        if len(seen) == 12:
+            raise KeyboardInterrupt
+        step(self, batch, lr)
+    monkeypatch.setattr(_fused.FusedSGD, "step", step_and_look)
+    with pytest.raises(KeyboardInterrupt):
+        bp.Network([2, 5, 1], seed=0).fit(X, Y, epochs=5, lr=0.5, batch_size=10, seed=0,
+                                          progress=False)
+    assert all(set(counts) == {1} for counts in seen)
+    assert blas_threads() == before and threading.active_count() == threads
+
+
 def test_fit_on_digits_sized_batches_equals_the_readable_loop():
     """A wider net, batches of 10 with a short last one, sigmoid and tanh layers."""
     rng = np.random.default_rng(0)
