@@ -395,6 +395,9 @@ class Network:
         first epoch and after each one: epochs + 1 values, loss[0] being the initial cost.
         progress=True shows a progress bar; turn it off in scripts and graded notebooks.
         Returns the History.
+
+        While fit runs, BLAS (NumPy's matrix products) runs on one thread; on a large set
+        each record's first product is computed during the next epoch, on a second thread.
         """
         _, X, Y = _check_XY(self, X, Y)
         m = X.shape[1]
