@@ -6,7 +6,8 @@
     python3 course.py check [NOTEBOOK]      run your exercises as the grader will; list what
                                             fails (default: everything in work/)
     python3 course.py open [--no-browser]   set up, then open the course in JupyterLab
-    python3 course.py test [pytest args]    set up, then run the whole test suite
+    python3 course.py test [pytest args]    set up, then run the whole test suite (on two
+                                            workers; -n 0 for one)
     python3 course.py generate              (authors) regenerate exercises/ from solutions/
     python3 course.py student-release DEST  (instructors) a copy of the course without
                                             solutions/ or tests, for students
@@ -225,9 +226,14 @@ def open_course(args: list[str]) -> int:
                 f"--ServerApp.root_dir={ROOT}", *_lab_settings(), *as_root, *args, check=False)
 
 
+# The suite runs on two pytest-xdist workers (tests/conftest.py says which tests share one);
+# `-n 0` after `test` runs it in one process.
+PYTEST_PARALLEL = ["-n", "2", "--dist", "loadgroup"]
+
+
 def test(args: list[str]) -> int:
     setup()
-    return _run(PYTHON, "-m", "pytest", *args, check=False)
+    return _run(PYTHON, "-m", "pytest", *PYTEST_PARALLEL, *args, check=False)
 
 
 def _assignments(folder: Path) -> list[str]:

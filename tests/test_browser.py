@@ -35,6 +35,7 @@ import nbformat
 import pytest
 
 import browser_helpers
+from conftest import note_screenshots
 from browser_helpers import (alive, browser_missing, check_lesson, chromium, descendants,
                              exercise_widgets, in_ci, jupyter_lab, open_notebook, port_is_free,
                              processes_with, run_all)
@@ -126,23 +127,11 @@ def browser(playwright, lab, tmp_path_factory):
         yield context
 
 
-class _ScreenshotsSummary:
-    """A pytest plugin registered at run time: names the screenshot folder in the report."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def pytest_terminal_summary(self, terminalreporter):
-        shots = sorted(self.folder.glob("*.png"))
-        if shots:
-            terminalreporter.write_sep("-", "browser screenshots")
-            terminalreporter.write_line(f"{len(shots)} screenshot(s) in {self.folder}")
-
-
 @pytest.fixture(scope="module")
-def screenshots(tmp_path_factory, request) -> Path:
+def screenshots(tmp_path_factory) -> Path:
+    """The folder for the lessons' screenshots, named at the end of pytest's report (conftest)."""
     folder = tmp_path_factory.mktemp("browser-screenshots")
-    request.config.pluginmanager.register(_ScreenshotsSummary(folder), f"bpkit-screenshots-{folder}")
+    note_screenshots(folder)
     print(f"\nbrowser screenshots go to {folder}")
     return folder
 

@@ -178,7 +178,7 @@ def test_children_run_with_the_venv_first_on_path(course):
 
 def test_test_command_runs_pytest_with_extra_arguments(course):
     course.main(["test", "-k", "network"])
-    assert course.calls[-1][1:] == ["-m", "pytest", "-k", "network"]
+    assert course.calls[-1][1:] == ["-m", "pytest", "-n", "2", "--dist", "loadgroup", "-k", "network"]
 
 
 def test_open_serves_on_localhost_and_passes_options(course):
