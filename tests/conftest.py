@@ -127,3 +127,10 @@ def generated_course(tmp_path_factory) -> Path:
         must(run_nbgrader("generate_assignment", name, "--force", cwd=root))
     return root
 
+
+@pytest.fixture(scope="session")
+def pipeline(generated_course, tmp_path_factory) -> dict:
+    """Every assignment's simulated students autograded, exported and given feedback, with real
+    nbgrader, in `generated_course` (see tests/test_pipeline.py): {students module: Graded}."""
+    from test_pipeline import grade_every_assignment
+    return grade_every_assignment(generated_course, run_nbgrader, tmp_path_factory.mktemp("elsewhere"))

@@ -2,9 +2,10 @@
 
 In a temporary copy of the course: generate the exercises, hand in one notebook per simulated
 student (built from the *released* notebook, so metadata and checksums are what a student
-would submit), autograde each assignment's students in one run, export grades.csv, generate
-feedback. One run of each command per assignment is shared by the small tests below (the
-module-scoped `graded` fixture, parametrized by the tests/students_stage<N>.py modules).
+would submit), autograde every assignment's students in one run, export grades.csv, generate
+feedback. One run of each command for the whole course is shared by the small tests below
+(the session's `pipeline` fixture, seen per assignment through `graded`, parametrized by the
+tests/students_stage<N>.py modules) and by tests/test_pipeline_noise.py.
 """
 from __future__ import annotations
 
@@ -189,69 +190,88 @@ class Graded:
     seconds: dict[str, float]    # step -> wall time
 
 
-@pytest.fixture(scope="module", params=STAGES)
-def graded(request, generated_course, nbgrader, tmp_path_factory) -> Graded:
-    students = importlib.import_module(request.param)
-    ASSIGNMENT, NOTEBOOK = students.ASSIGNMENT, students.NOTEBOOK_NAME
-    root = generated_course
-    release = nbformat.read(root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    layout = Layout.of(release)
-    cast = _cast(layout, students, first=request.param == STAGES[0])
+def grade_every_assignment(root: Path, nbgrader, elsewhere: Path) -> dict[str, Graded]:
+    """Every stage's simulated students hand in to the generated course ``root``; then one run of
+    each command for the whole course (`nbgrader autograde "*"`: every assignment in one
+    gradebook; export; `generate_feedback "*"`). Returns {students module: Graded}. Used once
+    per session by the `pipeline` fixture (tests/conftest.py): the tests below and
+    tests/test_pipeline_noise.py assert on it."""
+    stages = {}
+    for param in STAGES:
+        students = importlib.import_module(param)
+        ASSIGNMENT, NOTEBOOK = students.ASSIGNMENT, students.NOTEBOOK_NAME
+        release = nbformat.read(root / "exercises" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+        layout = Layout.of(release)
+        cast = _cast(layout, students, first=param == STAGES[0])
+        submitted = {}
+        for name, student in cast.items():
+            folder = root / "submitted" / name / ASSIGNMENT
+            folder.mkdir(parents=True)
+            nbformat.write(_submission(release, student.answers, student.tests),
+                           folder / f"{NOTEBOOK}.ipynb")
+            (folder / "timestamp.txt").write_text(TIMESTAMP)
+            submitted[name] = (folder / f"{NOTEBOOK}.ipynb").read_bytes()
+        stages[param] = (students, layout, cast, submitted)
 
-    submitted = {}
-    for name, student in cast.items():
-        folder = root / "submitted" / name / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(_submission(release, student.answers, student.tests),
-                       folder / f"{NOTEBOOK}.ipynb")
-        (folder / "timestamp.txt").write_text(TIMESTAMP)
-        submitted[name] = (folder / f"{NOTEBOOK}.ipynb").read_bytes()
-
-    # Autograde (a subprocess, mostly one core) while this process validates two hand-ins
-    # the way a student would before submitting (`nbgrader validate` exits 0 even on failure,
-    # so the Validator is used in code).
+    # Autograde (a subprocess, mostly one core) while this process validates two hand-ins per
+    # assignment the way a student would before submitting (`nbgrader validate` exits 0 even
+    # on failure, so the Validator is used in code).
     from nbgrader.validator import Validator
     seconds, start = {}, time.perf_counter()
     with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(nbgrader, "autograde", ASSIGNMENT, "--force", cwd=root)
+        running = pool.submit(nbgrader, "autograde", "*", "--force", cwd=root, timeout=900)
         validator = Validator(config=_course_config(root))
-        validation = {name: validator.validate(
-            str(root / "submitted" / name / ASSIGNMENT / f"{NOTEBOOK}.ipynb"))
-            for name in ("correct", "untouched")}
+        validation = {param: {name: validator.validate(
+            str(root / "submitted" / name / s.ASSIGNMENT / f"{s.NOTEBOOK_NAME}.ipynb"))
+            for name in ("correct", "untouched")} for param, (s, *_) in stages.items()}
         autograde = running.result()
     seconds["autograde + validate"] = time.perf_counter() - start
 
     # From another directory, naming the course on the command line: the config must follow.
-    elsewhere = tmp_path_factory.mktemp("elsewhere")
     export = nbgrader("export", f"--CourseDirectory.root={root}",
                       f"--to={root / 'grades.csv'}", cwd=elsewhere)
     assert export.returncode == 0, export.stderr[-4000:]
     seconds["export"] = time.perf_counter() - start - sum(seconds.values())
     with open(root / "grades.csv", newline="") as f:
-        # nbgrader lists every student of the gradebook under every assignment (score 0
-        # where they handed nothing in): keep this assignment's simulated students
-        csv_rows = {row["student_id"]: row for row in csv.DictReader(f)
-                    if row["assignment"] == ASSIGNMENT and row["student_id"] in cast}
+        rows = list(csv.DictReader(f))
 
     from nbgrader.api import Gradebook
     cell_scores = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "bpkit") as gb:
-        for name in cast:
-            nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, name)
-            cell_scores[name] = {g.name: g.score for g in nb.grades if g.name in layout.points}
+        for param, (s, layout, cast, _) in stages.items():
+            for name in cast:
+                nb = gb.find_submission_notebook(s.NOTEBOOK_NAME, s.ASSIGNMENT, name)
+                cell_scores[param, name] = {g.name: g.score for g in nb.grades
+                                            if g.name in layout.points}
 
-    feedback = nbgrader("generate_feedback", ASSIGNMENT, "--force", cwd=root)
+    feedback = nbgrader("generate_feedback", "*", "--force", cwd=root, timeout=900)
     assert feedback.returncode == 0, feedback.stderr[-4000:]
     seconds["feedback"] = time.perf_counter() - start - sum(seconds.values())
-    print(f"{len(cast)} students;", ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
-    pages = {}
-    for name in cast:
-        page = root / "feedback" / name / ASSIGNMENT / f"{NOTEBOOK}.html"
-        if page.exists():
-            pages[name] = _text(page.read_text(encoding="utf-8"))
+    print(f"{sum(len(c) for _, _, c, _ in stages.values())} hand-ins;",
+          ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
 
-    return Graded(ASSIGNMENT, NOTEBOOK, students.NOTEBOOK, root, layout, cast, autograde,
-                  csv_rows, cell_scores, pages, submitted, validation, seconds)
+    graded = {}
+    for param, (students, layout, cast, submitted) in stages.items():
+        ASSIGNMENT, NOTEBOOK = students.ASSIGNMENT, students.NOTEBOOK_NAME
+        # nbgrader lists every student of the gradebook under every assignment (score 0
+        # where they handed nothing in): keep this assignment's simulated students
+        csv_rows = {row["student_id"]: row for row in rows
+                    if row["assignment"] == ASSIGNMENT and row["student_id"] in cast}
+        pages = {}
+        for name in cast:
+            page = root / "feedback" / name / ASSIGNMENT / f"{NOTEBOOK}.html"
+            if page.exists():
+                pages[name] = _text(page.read_text(encoding="utf-8"))
+        graded[param] = Graded(ASSIGNMENT, NOTEBOOK, students.NOTEBOOK, root, layout, cast,
+                               autograde, csv_rows,
+                               {name: cell_scores[param, name] for name in cast}, pages,
+                               submitted, validation[param], seconds)
+    return graded
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def graded(request, pipeline) -> Graded:
+    return pipeline[request.param]
 
 
 def _course_config(root: Path):
@@ -273,12 +293,14 @@ def _needs(graded: Graded, name: str) -> None:
 
 def test_only_the_kernel_killer_fails_autograde(graded):
     log = graded.autograde.stderr + graded.autograde.stdout
+    # The run covers every assignment: it exits 1 because of the first assignment's killer.
+    assert graded.autograde.returncode == 1, log[-5000:]
     failed = set(re.findall(
         rf"There was an error processing assignment '{graded.assignment}' for student '([^']+)'", log))
     if "killer" not in graded.cast:
-        assert (graded.autograde.returncode, failed) == (0, set()), log[-5000:]
+        assert failed == set(), log[-5000:]
         return
-    assert (graded.autograde.returncode, failed) == (1, {"killer"}), log[-5000:]
+    assert failed == {"killer"}, log[-5000:]
     assert "Kernel died" in log
     for name in _graded_normally(graded):
         assert (graded.root / "autograded" / name / graded.assignment / f"{graded.notebook}.ipynb").exists(), name

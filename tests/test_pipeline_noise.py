@@ -3,12 +3,12 @@
 An untouched hand-in must produce no "checksum has changed" warning (nbgrader would print one
 for every test cell that holds hidden tests; bpkit.grading.overwrite fixes that), a hand-in with
 an edited test cell must still produce one, and the kernel's TCP notice and SQLAlchemy's
-SAWarnings on a student's first autograde must not appear. One autograde run, two students.
+SAWarnings on a student's first autograde must not appear. The first assignment's part of the
+session's one autograde run (tests/test_pipeline.py): its untouched and tampered students.
 """
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -23,38 +23,28 @@ def _test_cells(nb) -> list:
 
 
 @pytest.fixture(scope="module")
-def autograded(generated_course, nbgrader, tmp_path_factory):
-    """A copy of the generated course (its gradebook knows the assignment), two hand-ins of the
-    first assignment's first notebook, autograded once. Returns (log by student, tampered id)."""
-    root = tmp_path_factory.mktemp("noise")
-    for name in ("nbgrader_config.py", "gradebook.db"):
-        shutil.copy2(generated_course / name, root / name)
-    for folder in ("solutions", "exercises"):
-        shutil.copytree(generated_course / folder, root / folder)
+def autograded(pipeline):
+    """The first assignment's part of the session's one autograde run (tests/test_pipeline.py):
+    its "untouched" student hands in the released notebook as it is, its "tampered" one with
+    every test cell replaced by `pass`. Returns (log, log by student, the edited test cells)."""
     assignment = assignments()[0]
-    release_path = sorted((root / "exercises" / assignment).glob("*.ipynb"))[0]
-    release = nbformat.read(release_path, as_version=4)
-    tampered_id = _test_cells(release)[0].metadata["nbgrader"]["grade_id"]
-
-    for student in ("untouched", "tampered"):
-        folder = root / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nb = nbformat.read(release_path, as_version=4)
-        if student == "tampered":
-            cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == tampered_id)
-            cell.source = "pass  # the tests are fine, honestly"
-        nbformat.write(nb, folder / release_path.name)
-
-    done = nbgrader("autograde", assignment, cwd=root)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
-    log = done.stdout + done.stderr
+    graded = next(g for g in pipeline.values() if g.assignment == assignment)
+    release = nbformat.read(graded.root / "exercises" / assignment / f"{graded.notebook}.ipynb",
+                            as_version=4)
+    tampered = graded.cast["tampered"].tests
+    assert set(tampered) == {c.metadata["nbgrader"]["grade_id"] for c in _test_cells(release)}
+    edited = sorted(gid for gid, source in tampered.items()
+                    if source != next(c.source for c in _test_cells(release)
+                                      if c.metadata["nbgrader"]["grade_id"] == gid))
+    log = graded.autograde.stdout + graded.autograde.stderr
     # The log is sequential: each hand-in starts with "Sanitizing <its path>".
     chunks = re.split(r"(?=\[AutogradeApp \| INFO\] Sanitizing )", log)
-    by_student = {s: "".join(c for c in chunks if f"/submitted/{s}/" in c.split("\n", 1)[0]
-                             or f"\\submitted\\{s}\\" in c.split("\n", 1)[0])
+    by_student = {s: "".join(c for c in chunks
+                             if f"/submitted/{s}/{assignment}/" in c.split("\n", 1)[0]
+                             or f"\\submitted\\{s}\\{assignment}\\" in c.split("\n", 1)[0])
                   for s in ("untouched", "tampered")}
     assert all(by_student.values()), log[-4000:]
-    return log, by_student, tampered_id
+    return log, by_student, edited
 
 
 def _checksum_warnings(text: str) -> list[str]:
@@ -73,8 +63,9 @@ def test_an_untouched_hand_in_gets_no_checksum_warning(autograded):
 
 
 def test_an_edited_test_cell_is_still_reported(autograded):
-    _, by_student, tampered_id = autograded
-    assert _checksum_warnings(by_student["tampered"]) == [tampered_id]
+    _, by_student, edited = autograded
+    assert edited, "the tampered hand-in should edit test cells"
+    assert sorted(_checksum_warnings(by_student["tampered"])) == edited
 
 
 def test_no_kernel_tcp_notice_and_no_sqlalchemy_warnings(autograded):
