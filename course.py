@@ -52,9 +52,16 @@ def _say(msg: str) -> None:
     print(f"[course] {msg}", flush=True)
 
 
+# The course's matrices are small: BLAS threads cannot speed them up, and threads that wait
+# on each other made a single product hundreds of times slower whenever other work shared the
+# machine (another notebook, the test suite's second worker). One thread each, unless set.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def _env() -> dict[str, str]:
-    """The environment every child process runs in: the venv active, its bin/ on PATH."""
-    env = dict(os.environ)
+    """The environment every child process runs in: the venv active, its bin/ on PATH, BLAS
+    on one thread (unless the variables are set already)."""
+    env = {**ONE_BLAS_THREAD, **os.environ}
     env["VIRTUAL_ENV"] = str(VENV)
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
     env.pop("PYTHONHOME", None)

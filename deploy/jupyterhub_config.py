@@ -62,6 +62,11 @@ c.Spawner.environment = {
     "PATH": os.pathsep.join([os.path.join(ENV, "bin"), "/usr/local/bin", "/usr/bin", "/bin"]),
     "VIRTUAL_ENV": ENV,
     "BPKIT_EXCHANGE": EXCHANGE,
+    # Every student's kernel shares the server's cores: BLAS threads would only wait on each
+    # other (the course's matrices are small). One thread each, as course.py sets it.
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
 }
 
 

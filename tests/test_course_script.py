@@ -176,6 +176,14 @@ def test_children_run_with_the_venv_first_on_path(course):
     assert env["VIRTUAL_ENV"] == str(course.VENV)
 
 
+def test_children_run_blas_on_one_thread_unless_told_otherwise(course, monkeypatch):
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    assert course._env()["OPENBLAS_NUM_THREADS"] == "1" and course._env()["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    assert course._env()["OPENBLAS_NUM_THREADS"] == "4"
+
+
 def test_test_command_runs_pytest_with_extra_arguments(course):
     course.main(["test", "-k", "network"])
     assert course.calls[-1][1:] == ["-m", "pytest", "-n", "2", "--dist", "loadgroup", "-k", "network"]
