@@ -74,7 +74,7 @@ def supports(net) -> bool:
 class _Layer:
     """One layer's parameters, operations and buffers for one batch size m (see plan)."""
     __slots__ = ("Wb", "WbT", "W_next_T", "f", "times_prime", "a_prev", "a_blas", "trans",
-                 "z", "a", "a1", "delta", "deltaT", "s")
+                 "z", "a", "delta", "deltaT", "s")
 
 
 class FusedSGD:
@@ -120,8 +120,8 @@ class FusedSGD:
                 L, n = _Layer(), Wb.shape[0]
                 L.Wb, L.WbT, L.f, L.times_prime, L.a_prev = Wb, Wb.T, f, times_prime, a_prev
                 L.W_next_T = self.Wb[l + 1][:, :-1].T if l + 1 < len(self.Wb) else None
-                L.a1 = np.ones((n + 1, m))
-                L.a = L.a1[:-1]
+                a1 = np.ones((n + 1, m))                       # [a^l; 1], the next a_prev
+                L.a = a1[:-1]
                 L.z = L.a if f is None else np.empty((n, m))    # identity: a^l is z^l
                 L.delta, L.s = np.empty((n, m)), np.empty((n, m))
                 L.deltaT = L.delta.T
@@ -130,7 +130,7 @@ class FusedSGD:
                 # [W|b]ᵀ ← [W|b]ᵀ − lr [a;1] δᵀ, each operand handed over column-major.
                 L.a_blas, L.trans = (a_prev, 0) if a_prev.flags.f_contiguous else (a_prev.T, 1)
                 layers.append(L)
-                a_prev = L.a1
+                a_prev = a1
             self._plans[m] = (xs, ys, ys.T, layers)
         return self._plans[m]
 
